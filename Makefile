@@ -1,0 +1,59 @@
+# nnmat: `make reproduce` and `make test` are all a reader needs (README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+CONFIG ?= config/config.yaml
+CORES ?= 2
+SNAKEMAKE_ARGS ?=
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+
+# Every recipe sees the venv first on PATH, so the `python` in rule shell commands is the venv's.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# One BLAS thread per process: Snakemake runs jobs in parallel instead (see README, "Performance").
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+
+SNAKEMAKE := snakemake --configfile $(CONFIG) --cores $(CORES) $(SNAKEMAKE_ARGS)
+# Plot and table rules: they read CSVs only, so `make figures` can redraw without recomputing.
+FIGURE_RULES := $(shell sed -n 's/^rule \(fig_[a-z0-9_]*\|table_[a-z0-9_]*\):.*/\1/p' workflow/rules/*.smk)
+
+.PHONY: help venv reproduce figures report test lint dryrun clean distclean
+
+help:
+	@echo "make reproduce [CONFIG=config/paper.yaml]  set up .venv, run the whole pipeline"
+	@echo "make test                                   set up .venv, run lint + the test suite"
+	@echo "make figures                                redraw every figure/table from existing CSVs"
+	@echo "make report                                 snakemake HTML report (report.html)"
+	@echo "make dryrun                                 show the jobs that would run"
+
+venv: $(STAMP)
+$(STAMP): requirements.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+reproduce: venv
+	$(SNAKEMAKE)
+
+dryrun: venv
+	$(SNAKEMAKE) -n
+
+figures: venv
+	$(SNAKEMAKE) figures --allowed-rules figures $(FIGURE_RULES) --forcerun $(FIGURE_RULES)
+
+report: venv
+	$(SNAKEMAKE) --report report.html
+
+lint: venv
+	ruff check .
+	snakemake --lint --configfile $(CONFIG)
+
+test: venv lint
+	python -m pytest
+
+clean:
+	rm -rf results logs .snakemake figures/*.png figures/*.pdf report.html
+
+distclean: clean
+	rm -rf data $(VENV)
