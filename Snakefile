@@ -24,6 +24,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/expnet.smk"
 include: "workflow/rules/sscore.smk"
+include: "workflow/rules/relu.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -35,6 +36,8 @@ rule all:
         EXPNET_TABLES,
         SSCORE_FIGURES,
         SSCORE_TABLES,
+        RELU_FIGURES,
+        RELU_TABLES,
         REPORT_OUTPUTS,
 
 
@@ -45,3 +48,5 @@ rule figures:
         EXPNET_TABLES,
         SSCORE_FIGURES,
         SSCORE_TABLES,
+        RELU_FIGURES,
+        RELU_TABLES,

@@ -1,0 +1,2 @@
+RELU_FIGURES = []
+RELU_TABLES = []
