@@ -100,3 +100,15 @@ def test_snakemake_refuses_bad_config_before_any_job(repo, default_config, tmp_p
     assert "Error validating config file" in proc.stdout + proc.stderr
     assert "['alphas'][0]" in proc.stdout + proc.stderr
     assert not (tmp_path / "wd" / "results").exists()
+
+
+def test_config_readme_documents_every_key(repo):
+    from nnmat import io, schema_docs
+
+    schema = io.read_yaml(repo / "config" / "schema.yaml")
+    expected = schema_docs.to_markdown(schema)
+    assert (repo / "config" / "README.md").read_text() == expected, (
+        "config/README.md is stale: run `python scripts/config_docs.py`"
+    )
+    undocumented = [key for key, kind, *_, desc in schema_docs.rows(schema) if not desc]
+    assert not undocumented, f"schema keys without a description: {undocumented}"

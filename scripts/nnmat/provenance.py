@@ -56,3 +56,16 @@ def collect(stage: str, params: dict[str, Any], wall_s: float, **extra: Any) -> 
         "threads": thread_env(),
         **extra,
     }
+
+
+def merge(stage: str, jobs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One stage's provenance from its jobs' records (keyed by file name): shared facts once, per-job rest."""
+    shared_keys = ("packages", "python", "git", "host", "cpu_count")
+    shared = {k: v for k, v in next(iter(jobs.values()), {}).items() if k in shared_keys}
+    return {
+        "stage": stage,
+        "n_jobs": len(jobs),
+        "wall_s_total": round(sum(j.get("wall_s", 0.0) for j in jobs.values()), 3),
+        **shared,
+        "jobs": {n: {k: v for k, v in j.items() if k not in shared_keys} for n, j in sorted(jobs.items())},
+    }

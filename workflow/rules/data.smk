@@ -27,7 +27,7 @@ rule gz_problems:
     conda:
         "../envs/nnmat.yaml"
     shell:
-        THREADS_ENV + "python scripts/gz_data.py --seed {params.seed} --d {wildcards.d} "
+        "python scripts/gz_data.py --seed {params.seed} --d {wildcards.d} "
         "--trials {params.trials} --out {output.npz:q} --summary {output.summary:q} "
         "--provenance {output.provenance:q} > {log:q} 2>&1"
 
@@ -53,6 +53,6 @@ rule gz_near_singular:
     conda:
         "../envs/nnmat.yaml"
     shell:
-        THREADS_ENV + "python scripts/gz_data.py --seed {params.seed} --d {wildcards.d} "
+        "python scripts/gz_data.py --seed {params.seed} --d {wildcards.d} "
         "--trials {params.trials} --conds {params.conds} --out {output.npz:q} "
         "--summary {output.summary:q} --provenance {output.provenance:q} > {log:q} 2>&1"
