@@ -14,8 +14,9 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
 SNAKEMAKE := snakemake --configfile $(CONFIG) --cores $(CORES) $(SNAKEMAKE_ARGS)
-# Plot and table rules: they read CSVs only, so `make figures` can redraw without recomputing.
-FIGURE_RULES := $(shell sed -n 's/^rule \(fig_[a-z0-9_]*\|table_[a-z0-9_]*\):.*/\1/p' workflow/rules/*.smk)
+# Plot and table rules (named fig_* / table_*) read CSVs only, so `make figures` redraws without
+# recomputing. The names come from Snakemake itself, so rules made in loops are included too.
+LIST_FIGURE_RULES := snakemake --configfile $(CONFIG) --list-rules | awk '{print $$1}' | grep -E '^(fig|table)_'
 
 .PHONY: help venv reproduce figures report test lint dryrun clean distclean
 
@@ -40,7 +41,8 @@ dryrun: venv
 	$(SNAKEMAKE) -n
 
 figures: venv
-	$(SNAKEMAKE) figures --allowed-rules figures $(FIGURE_RULES) --forcerun $(FIGURE_RULES)
+	rules="$$($(LIST_FIGURE_RULES))" && \
+	$(SNAKEMAKE) figures --allowed-rules figures $$rules --forcerun $$rules
 
 report: venv
 	$(SNAKEMAKE) --report report.html
