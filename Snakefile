@@ -25,6 +25,8 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/expnet.smk"
 include: "workflow/rules/sscore.smk"
 include: "workflow/rules/relu.smk"
+include: "workflow/rules/inversion.smk"
+include: "workflow/rules/linapprox.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -38,6 +40,12 @@ rule all:
         SSCORE_TABLES,
         RELU_FIGURES,
         RELU_TABLES,
+        JI_FIGURES,
+        JI_TABLES,
+        JI_RESULTS,
+        LIN_FIGURES,
+        LIN_TABLES,
+        LIN_RESULTS,
         REPORT_OUTPUTS,
 
 
@@ -50,3 +58,7 @@ rule figures:
         SSCORE_TABLES,
         RELU_FIGURES,
         RELU_TABLES,
+        JI_FIGURES,
+        JI_TABLES,
+        LIN_FIGURES,
+        LIN_TABLES,

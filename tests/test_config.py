@@ -112,3 +112,34 @@ def test_config_readme_documents_every_key(repo):
     )
     undocumented = [key for key, kind, *_, desc in schema_docs.rows(schema) if not desc]
     assert not undocumented, f"schema keys without a description: {undocumented}"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("ji.training.batch_size", 0, "['batch_size']"),
+        ("ji.datasets.first.archs", ["fc2", "fc7"], "['archs'][1]"),
+        ("ji.datasets.first.steps", 0, "['steps']"),
+        ("ji.datasets.first.radius_fraction", 0.0, "['radius_fraction']"),
+        ("ji.datasets.first.centre", "identity", "['centre']"),
+        ("ji.inference.batch_sizes", [], "['batch_sizes']"),
+    ],
+)
+def test_bad_ji_values_are_refused_naming_the_key(default_config, key, value, named):
+    assert named in refusal(set_key(default_config, key, value))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        # a box that can reach a singular matrix must be declared
+        ("ji.datasets.first.radius_fraction", 1.5, r"ji.datasets.first.radius_fraction = 1.5 >= 1"),
+        ("ji.datasets.first.centre", [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], r"ji.datasets.first.centre"),
+        ("ji.whycant.dataset", "first", r"includes_singular"),
+        ("ji.whycant.dataset", "nope", r"'nope', not a key of ji.datasets"),
+        ("ji.inference.datasets", ["first", "4x4"], r"'4x4', not a key of ji.datasets"),
+    ],
+)
+def test_ji_cross_key_consistency(default_config, key, value, match):
+    with pytest.raises(ConfigError, match=match):
+        check_consistency(set_key(default_config, key, value))

@@ -125,6 +125,8 @@ def test_same_config_gives_identical_csv_bytes(repo, run_a, tmp_path):
     [
         ("gz.theorem1.alphas", [0.5, 3.0], {"expnet_theorem1"}, {"gz_problems", "sscore_train"}),
         ("gz.sscore.steps", 30, {"sscore_train"}, {"gz_problems", "expnet_theorem1"}),
+        # training length is not a data key: the datasets are kept, only training and its consumers rerun
+        ("ji.datasets.first.steps", 80, {"ji_train", "linapprox_regions"}, {"ji_data", "sscore_train"}),
     ],
 )
 def test_changing_one_key_reruns_only_affected_jobs(run_a, key, value, must_rerun, must_not_rerun):

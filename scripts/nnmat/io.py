@@ -81,3 +81,26 @@ def write_text(text: str, path: str | os.PathLike) -> None:
 def read_yaml(path: str | os.PathLike) -> Any:
     with open(path) as f:
         return yaml.safe_load(f)
+
+
+def write_table(df: pd.DataFrame, csv_path: str | os.PathLike, md_path: str | os.PathLike, title: str,
+                note: str = "", floatfmt: str = ".4g") -> None:  # fmt: skip
+    """A table for machines (CSV) and for people (Markdown with a title and an optional note)."""
+    write_csv(df, csv_path)
+    body = df.to_markdown(index=False, floatfmt=floatfmt)
+    write_text(f"# {title}\n\n" + (f"{note}\n\n" if note else "") + body + "\n", md_path)
+
+
+def write_torch(obj: Any, path: str | os.PathLike) -> None:
+    """torch.save atomically (a kill never leaves half a checkpoint or model file)."""
+    import torch  # imported here: most stages never need torch, and it costs seconds to import
+
+    with atomic_path(path, suffix=".pt") as tmp:
+        torch.save(obj, tmp)
+
+
+def read_torch(path: str | os.PathLike) -> Any:
+    """torch.load of tensors and plain Python only (weights_only=True), onto the CPU."""
+    import torch
+
+    return torch.load(path, map_location="cpu", weights_only=True)

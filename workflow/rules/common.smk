@@ -1,4 +1,5 @@
 # Helpers shared by every rule file.
+import json
 
 # Small linear-algebra kernels run several times faster single-threaded on this machine class; one
 # BLAS thread per job and Snakemake's job-level parallelism use the cores better. Each shell command
@@ -23,3 +24,30 @@ def report_figure(stem, category, caption, subcategory=None):
     png, pdf = figure(stem)
     caption_path = f"../report/{caption}"
     return [report(png, category=category, subcategory=subcategory, caption=caption_path), pdf]
+
+
+# --------------------------------------------------------------- Ji, Wu & Xi (inversion, linapprox)
+# The keys of a dataset spec that define its data (archs and steps change the training only).
+JI_DATA_KEYS = ("n", "centre", "radius_fraction", "includes_singular", "train", "test")
+
+
+def ji_models(name, archs=None, seeds=None):
+    """Model files of one ji dataset (inside the directory output of ji_train): one per (arch, seed),
+    optionally only some architectures or seed indices."""
+    archs = [a for a in config["ji"]["datasets"][name]["archs"] if archs is None or a in archs]
+    seeds = range(config["ji"]["training"]["seeds"]) if seeds is None else seeds
+    return [f"results/ji/models/{name}/{arch}_seed{i}.pt" for arch in archs for i in seeds]
+
+
+def ji_t0_steps(steps):
+    """T_0 such that `cycles` warm-restart cycles (T_0, T_0 T_mult, ...) end at the last step."""
+    training = config["ji"]["training"]
+    return max(1, steps // sum(training["t_mult"] ** i for i in range(training["cycles"])))
+
+
+def lin_sweep_spec(sweep):
+    """The dataset spec of one radius-sweep box: the base dataset's with another radius_fraction."""
+    fraction = float(sweep.rsplit("_rf", 1)[1])
+    base = config["ji"]["datasets"][config["linapprox"]["radius_sweep"]["dataset"]]
+    spec = {k: base[k] for k in JI_DATA_KEYS if k in base}
+    return json.dumps({**spec, "radius_fraction": fraction}, sort_keys=True)

@@ -15,7 +15,8 @@ CLAIM_EVIDENCE = (
         activation=SSCORE["activations"],
         optimizer=SSCORE["optimizers"],
     )
-    + [t for t in EXPNET_TABLES + SSCORE_TABLES + RELU_TABLES if t.endswith(".csv")]
+    + [t for t in EXPNET_TABLES + SSCORE_TABLES + RELU_TABLES + JI_TABLES + LIN_TABLES if t.endswith(".csv")]
+    + [f"{JI_DIR}/whycant_fit.csv", f"{JI_DIR}/whycant_neighbourhood.csv"]
 )
 
 REPORT_OUTPUTS = ["results/claims.csv", "results/tables/claims.md"]
