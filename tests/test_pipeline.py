@@ -158,3 +158,13 @@ def test_figures_redraw_from_csvs_only(run_a):
     )
     assert ran - {"figures"} == set(figure_rules), ran
     assert result_csvs(run_a).keys() == before.keys()
+
+
+def test_report_references_only_files_that_exist(run_a):
+    text = (run_a / "REPORT.md").read_text()
+    paths = set(re.findall(r"\((figures/[\w.-]+\.png)\)", text)) | set(
+        re.findall(r"`(results/[\w./-]+\.csv)`", text)
+    )
+    assert any(p.startswith("figures/") for p in paths) and any(p.startswith("results/") for p in paths)
+    missing = sorted(p for p in paths if not (run_a / p).exists())
+    assert not missing, missing

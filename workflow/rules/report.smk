@@ -19,11 +19,18 @@ CLAIM_EVIDENCE = (
     + [f"{JI_DIR}/whycant_fit.csv", f"{JI_DIR}/whycant_neighbourhood.csv"]
 )
 
-REPORT_OUTPUTS = ["results/claims.csv", "results/tables/claims.md"]
+# Every figure and table of the run, and each stage's merged provenance (for REPORT.md).
+ALL_FIGURES = EXPNET_FIGURES + SSCORE_FIGURES + RELU_FIGURES + JI_FIGURES + LIN_FIGURES
+ALL_TABLES = EXPNET_TABLES + SSCORE_TABLES + RELU_TABLES + JI_TABLES + LIN_TABLES
+STAGE_PROVENANCE = [
+    f"results/{stage}/provenance.json" for stage in ("expnet", "sscore", "relu", "ji", "linapprox")
+]
+REPORT_OUTPUTS = ["results/claims.csv", "results/tables/claims.md", "REPORT.md"]
 
 
 localrules:
     claims_report,
+    report_md,
 
 
 rule claims_report:
@@ -43,4 +50,27 @@ rule claims_report:
     shell:
         "python scripts/claims_report.py {input.evidence:q} --claims {input.claims:q} "
         "--config-json {params.config_json:q} --out {output.csv:q} --markdown {output.md:q} "
+        "> {log:q} 2>&1"
+
+
+rule report_md:
+    """REPORT.md: per paper the scorecard, figures with captions, tables, our choices and provenance."""
+    input:
+        claims="results/claims.csv",
+        figures=[f for f in ALL_FIGURES if f.endswith(".png")],
+        tables=[t for t in ALL_TABLES if t.endswith(".md")],
+        provenance=STAGE_PROVENANCE,
+        config="config/config.yaml",
+    output:
+        "REPORT.md",
+    params:
+        config_json=json.dumps(config, sort_keys=True),
+    log:
+        "logs/report/report_md.log",
+    conda:
+        "../envs/nnmat.yaml"
+    shell:
+        "python scripts/report_md.py --claims {input.claims:q} --figures {input.figures:q} "
+        "--tables {input.tables:q} --captions workflow/report --config {input.config:q} "
+        "--config-json {params.config_json:q} --stage-provenance {input.provenance:q} --out {output:q} "
         "> {log:q} 2>&1"

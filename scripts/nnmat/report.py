@@ -1,0 +1,147 @@
+"""REPORT.md: the pipeline's answer in one file, per paper: verdicts, figures, tables, choices, provenance.
+
+Everything comes from this run's outputs (the scorecard, the tables' Markdown, the figure files, the
+captions in workflow/report/, the "our choice" comments of the config and the merged provenance); no
+number is typed here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Paper:
+    key: str  # prefix of its figures, tables and claim ids
+    title: str
+    config_sections: tuple[str, ...]  # top-level config keys whose "our choice" comments are listed
+    stages: tuple[str, ...]  # results/<stage>/provenance.json
+
+
+PAPERS = (
+    Paper("gz", "Gai & Zhang, *Analytical solution of a three-layer network with a matrix exponential "
+          "activation function* (arXiv 2407.02540)", ("gz",), ("expnet", "sscore")),  # fmt: skip
+    Paper("xia", "Xia et al., *Matrix analysis and fast solvers for neural network computations* "
+          "(arXiv 2404.05064)", ("xia",), ("relu",)),  # fmt: skip
+    Paper("ji", "Ji, Wu & Xi, *Rethinking neural-based matrix inversion* (arXiv 2506.00642)",
+          ("ji", "linapprox"), ("ji", "linapprox")),  # fmt: skip
+    Paper("lmd", "Shyh-Chang, Luo & Qiu, *Neural network layer matrix decomposition* (arXiv 2309.05968)",
+          ("lmd",), ("lmd",)),  # fmt: skip
+)
+VERDICTS = ("reproduced", "differs", "not checkable here")
+
+
+def config_choices(config_text: str, section: str) -> list[str]:
+    """The keys of one top-level section of config.yaml whose comment says 'our choice', as
+    '`dotted.key: value` - comment' (comment-only lines belong to the key below them)."""
+    out, stack, pending, inside = [], [], [], False
+    for line in config_text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            pending.append(stripped.lstrip("# "))
+            continue
+        indent = len(line) - len(line.lstrip())
+        code, _, comment = line.partition("#")
+        key, _, value = code.strip().partition(":")
+        stack = [(i, k) for i, k in stack if i < indent] + [(indent, key)]
+        inside = stack[0][1] == section
+        text = " ".join([*pending, comment.strip()]).strip()
+        pending = []
+        if inside and "our choice" in text.lower():
+            dotted = ".".join(k for _, k in stack)
+            out.append(f"`{dotted}: {value.strip()}` — {text}" if value.strip() else f"`{dotted}` — {text}")
+    return out
+
+
+def scorecard_counts(claims: pd.DataFrame) -> str:
+    counts = claims["verdict"].value_counts()
+    return ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS)
+
+
+def claims_markdown(claims: pd.DataFrame) -> str:
+    cols = ["id", "where", "statement", "paper_value", "our_value", "verdict", "reason"]
+    return claims[cols].to_markdown(index=False, floatfmt=".4g")
+
+
+def provenance_markdown(records: dict[str, dict]) -> str:
+    """Wall time per stage and the software and commit that produced it."""
+    rows = []
+    for stage, rec in records.items():
+        git = rec.get("git") or {}
+        rows.append(
+            {
+                "stage": stage,
+                "jobs": rec.get("n_jobs"),
+                "compute wall time [s]": rec.get("wall_s_total"),
+                "commit": (git.get("commit") or "unknown")[:10] + (" (dirty)" if git.get("dirty") else ""),
+                "host / cpus": f"{rec.get('host')} / {rec.get('cpu_count')}",
+                "python": rec.get("python"),
+                "packages": ", ".join(f"{k} {v}" for k, v in sorted((rec.get("packages") or {}).items())),
+            }
+        )
+    return pd.DataFrame(rows).to_markdown(index=False) if rows else "_no provenance recorded_"
+
+
+def paper_section(
+    paper: Paper,
+    claims: pd.DataFrame,
+    figures: dict[str, str],
+    tables: dict[str, str],
+    choices: list[str],
+    provenance: dict[str, dict],
+) -> str:
+    """One paper's part of REPORT.md. `figures` maps a figure stem to its caption, `tables` a table stem
+    to its Markdown; both already filtered to this paper."""
+    mine = claims[claims["id"].str.startswith(f"{paper.key}_")]
+    parts = [f"## {paper.title}", ""]
+    if mine.empty and not figures and not tables:
+        return "\n".join([*parts, "_Not run by this configuration._", ""])
+    parts += [f"**Scorecard:** {scorecard_counts(mine)}.", "", claims_markdown(mine), ""]
+    for stem, caption in figures.items():
+        parts += [f"### Figure `{stem}`", "", f"![{stem}](figures/{stem}.png)", "", caption.strip(), ""]
+    for stem, markdown in tables.items():
+        body = re.sub(r"^# ", "#### ", markdown.strip(), count=1)  # demote the table's own title
+        parts += [f"### Table `{stem}` (`results/tables/{stem}.csv`)", "", body, ""]
+    parts += ["### Choices we made where the paper is silent", ""]
+    parts += [f"- {c}" for c in choices] or ["- none recorded"]
+    parts += ["", "### Provenance", "", provenance_markdown(provenance), ""]
+    return "\n".join(parts)
+
+
+def build(
+    claims: pd.DataFrame,
+    figures: dict[str, str],
+    tables: dict[str, str],
+    config_text: str,
+    provenance: dict[str, dict],
+) -> str:
+    """The whole REPORT.md."""
+    head = [
+        "# nnmat reproduction report",
+        "",
+        "Generated by `snakemake REPORT.md` from this run's CSVs (do not edit by hand). Each claim's verdict "
+        "comes from its evidence file by the rule in `config/claims.yaml`; `results/claims.csv` has the "
+        "tolerances and evidence paths.",
+        "",
+        f"**All papers:** {len(claims)} claims: {scorecard_counts(claims)}.",
+        "",
+    ]
+    sections = []
+    for paper in PAPERS:
+        prefix = f"{paper.key}_"
+        sections.append(
+            paper_section(
+                paper,
+                claims,
+                {s: c for s, c in figures.items() if s.startswith(prefix)},
+                {s: t for s, t in tables.items() if s.startswith(prefix)},
+                [c for sec in paper.config_sections for c in config_choices(config_text, sec)],
+                {s: p for s, p in provenance.items() if s in paper.stages},
+            )
+        )
+    return "\n".join(head + sections)

@@ -1,0 +1,54 @@
+"""REPORT.md builder: choices from config comments, per-paper sections from this run's outputs only."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from nnmat import report
+
+CONFIG = """\
+seed: 1          # master seed
+gz:
+  theorem1:
+    dims: [2, 4]    # our choice: small
+    rel_tol: 1.0e-8 # issue value
+  sscore:
+    # Our choice (paper: not given): Adam.
+    fig1_optimizer: adam
+xia:
+  cond:
+    ns: [8]         # our choice: tiny
+"""
+
+
+def test_config_choices_are_dotted_and_scoped_to_the_section():
+    gz = report.config_choices(CONFIG, "gz")
+    assert gz == [
+        "`gz.theorem1.dims: [2, 4]` — our choice: small",
+        "`gz.sscore.fig1_optimizer: adam` — Our choice (paper: not given): Adam.",
+    ]
+    assert report.config_choices(CONFIG, "xia") == ["`xia.cond.ns: [8]` — our choice: tiny"]
+    assert report.config_choices(CONFIG, "ji") == []
+
+
+def test_build_groups_by_paper_and_counts_verdicts():
+    claims = pd.DataFrame(
+        {
+            "id": ["gz_a", "gz_b", "xia_c"],
+            "where": "Fig. 1", "statement": "s", "paper_value": "not printed", "our_value": [1.0, 2.0, 3.0],
+            "verdict": ["reproduced", "differs", "not checkable here"], "reason": "r",
+        }
+    )  # fmt: skip
+    text = report.build(
+        claims,
+        figures={"gz_fig1_sscore": "caption of fig 1"},
+        tables={"gz_table": "# Title\n\n| a |\n|---|\n| 1 |\n"},
+        config_text=CONFIG,
+        provenance={"sscore": {"n_jobs": 2, "wall_s_total": 3.5, "git": {"commit": "abc", "dirty": True}}},
+    )
+    assert "**All papers:** 3 claims: 1 reproduced, 1 differs, 1 not checkable here." in text
+    gz = text.split("## Xia")[0]
+    assert "1 reproduced, 1 differs, 0 not checkable here" in gz
+    assert "![gz_fig1_sscore](figures/gz_fig1_sscore.png)" in gz and "caption of fig 1" in gz
+    assert "#### Title" in gz and "abc (dirty)" in gz
+    assert "_Not run by this configuration._" in text.split("## Shyh-Chang")[1]
