@@ -18,11 +18,12 @@ SNAKEMAKE := snakemake --configfile $(CONFIG) --cores $(CORES) $(SNAKEMAKE_ARGS)
 # recomputing. The names come from Snakemake itself, so rules made in loops are included too.
 LIST_FIGURE_RULES := snakemake --configfile $(CONFIG) --list-rules | awk '{print $$1}' | grep -E '^(fig|table)_'
 
-.PHONY: help venv reproduce figures report test lint dryrun clean distclean
+.PHONY: help venv reproduce figures report test test-cluster lint dryrun clean distclean
 
 help:
 	@echo "make reproduce [CONFIG=config/paper.yaml]  set up .venv, run the whole pipeline"
 	@echo "make test                                   set up .venv, run lint + the test suite"
+	@echo "make test-cluster                           start a local SLURM (root, apt), run tests/cluster, stop it"
 	@echo "make figures                                redraw every figure/table from existing CSVs"
 	@echo "make report                                 snakemake HTML report (report.html)"
 	@echo "make dryrun                                 show the jobs that would run"
@@ -53,6 +54,13 @@ lint: venv
 
 test: venv lint
 	python -m pytest
+
+# A real single-node SLURM on this machine (tests/cluster/slurm_local.sh), the tiny config through
+# profiles/slurm-local, then SLURM stopped again, whether the tests pass or not.
+test-cluster: venv
+	tests/cluster/slurm_local.sh start
+	status=0; NNMAT_REQUIRE_SLURM=1 python -m pytest tests/cluster -rA || status=$$?; \
+	tests/cluster/slurm_local.sh stop; exit $$status
 
 clean:
 	rm -rf results logs .snakemake figures/*.png figures/*.pdf report.html

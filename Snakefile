@@ -27,6 +27,7 @@ include: "workflow/rules/sscore.smk"
 include: "workflow/rules/relu.smk"
 include: "workflow/rules/inversion.smk"
 include: "workflow/rules/linapprox.smk"
+include: "workflow/rules/lmd.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -45,7 +46,12 @@ rule all:
         JI_RESULTS,
         LIN_FIGURES,
         LIN_TABLES,
+        LMD_FIGURES,
+        LMD_TABLES,
         LIN_RESULTS,
+        LMD_FIGURES,
+        LMD_TABLES,
+        LMD_RESULTS,
         REPORT_OUTPUTS,
 
 
@@ -62,3 +68,5 @@ rule figures:
         JI_TABLES,
         LIN_FIGURES,
         LIN_TABLES,
+        LMD_FIGURES,
+        LMD_TABLES,

@@ -29,6 +29,9 @@ def check_consistency(config: dict[str, Any]) -> None:
         check_ji(config["ji"])
         if "linapprox" in config:
             check_linapprox(config["linapprox"], config["ji"]["datasets"])
+        for name in config.get("lmd", {}).get("datasets", []):
+            if name not in config["ji"]["datasets"]:
+                raise ConfigError(f"lmd.datasets names {name!r}, not a key of ji.datasets")
 
 
 def check_ji(ji: dict[str, Any]) -> None:

@@ -57,6 +57,7 @@ def save_figure(fig, *paths: str | os.PathLike) -> None:
 
 def seed_band(ax, x, median, lo, hi, label: str, color=None):
     """Median line with a shaded band (e.g. 10-90 % quantiles over seeds)."""
-    (line,) = ax.plot(x, median, label=label, color=color)
+    marker = "o" if len(x) < 8 else None  # a short curve must still show its points
+    (line,) = ax.plot(x, median, label=label, color=color, marker=marker, markersize=3)
     ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     return line

@@ -1,4 +1,5 @@
 # Helpers shared by every rule file.
+import hashlib
 import json
 
 # Small linear-algebra kernels run several times faster single-threaded on this machine class; one
@@ -45,9 +46,26 @@ def ji_t0_steps(steps):
     return max(1, steps // sum(training["t_mult"] ** i for i in range(training["cycles"])))
 
 
+def ji_log_every(steps):
+    """ji.training.log_every, but at least five points per curve for short runs."""
+    return max(1, min(config["ji"]["training"]["log_every"], steps // 5))
+
+
 def lin_sweep_spec(sweep):
     """The dataset spec of one radius-sweep box: the base dataset's with another radius_fraction."""
     fraction = float(sweep.rsplit("_rf", 1)[1])
     base = config["ji"]["datasets"][config["linapprox"]["radius_sweep"]["dataset"]]
     spec = {k: base[k] for k in JI_DATA_KEYS if k in base}
     return json.dumps({**spec, "radius_fraction": fraction}, sort_keys=True)
+
+
+def lmd_csvs(kind):
+    """One CSV of the given kind per analysed dataset of the LMD stage."""
+    return expand(f"results/lmd/{kind}_{{name}}.csv", name=config["lmd"]["datasets"])
+
+
+def run_tag(*parts):
+    """A short digest of everything that defines a training run. Checkpoints are named with it, so a
+    changed config starts a fresh run next to the old checkpoint (nothing computed is lost) while a
+    killed run of the same config resumes from its own."""
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:10]

@@ -58,7 +58,6 @@ JI_TRAIN_PARAMS = dict(
     lr=JI_TRAIN["lr"],
     weight_decay=JI_TRAIN["weight_decay"],
     t_mult=JI_TRAIN["t_mult"],
-    log_every=JI_TRAIN["log_every"],
     checkpoint_every=JI_TRAIN["checkpoint_every"],
     device=config.get("device", "cpu"),
 )
@@ -109,7 +108,8 @@ rule ji_data:
 rule ji_train:
     """Every (architecture x seed) of one dataset trained together; curves, test metrics, weights.
 
-    A killed job resumes from results/ji/checkpoints/{name}.pt (not an output, so Snakemake keeps it).
+    A killed job resumes from results/ji/checkpoints/{name}-{run tag}.pt (not an output, so Snakemake
+    keeps it; the tag digests the dataset and training config, so another config starts afresh).
     """
     input:
         "data/ji/{name}.npz",
@@ -123,7 +123,11 @@ rule ji_train:
         archs=lambda wc: " ".join(JI_DATASETS[wc.name]["archs"]),
         steps=lambda wc: JI_DATASETS[wc.name]["steps"],
         t0_steps=lambda wc: ji_t0_steps(JI_DATASETS[wc.name]["steps"]),
-        checkpoint=f"{JI_DIR}/checkpoints/{{name}}.pt",
+        log_every=lambda wc: ji_log_every(JI_DATASETS[wc.name]["steps"]),
+        checkpoint=lambda wc: (
+            f"{JI_DIR}/checkpoints/{wc.name}-"
+            f"{run_tag(JI_DATASETS[wc.name], JI_TRAIN, SEED, config.get('device', 'cpu'))}.pt"
+        ),
         **JI_TRAIN_PARAMS,
     wildcard_constraints:
         name="|".join(JI_DATASETS),

@@ -137,7 +137,11 @@ rule linapprox_sweep_train:
         archs=" ".join(LIN_SWEEP["archs"]),
         steps=LIN_SWEEP["steps"],
         t0_steps=ji_t0_steps(LIN_SWEEP["steps"]),
-        checkpoint=f"{LIN_DIR}/sweep/checkpoints/{{sweep}}.pt",
+        log_every=ji_log_every(LIN_SWEEP["steps"]),
+        checkpoint=lambda wc: (
+            f"{LIN_DIR}/sweep/checkpoints/{wc.sweep}-"
+            f"{run_tag(lin_sweep_spec(wc.sweep), LIN_SWEEP, JI_TRAIN, SEED, config.get('device', 'cpu'))}.pt"
+        ),
         **JI_TRAIN_PARAMS,
     wildcard_constraints:
         sweep="|".join(re.escape(s) for s in LIN_SWEEP_NAMES),

@@ -15,15 +15,15 @@ CLAIM_EVIDENCE = (
         activation=SSCORE["activations"],
         optimizer=SSCORE["optimizers"],
     )
-    + [t for t in EXPNET_TABLES + SSCORE_TABLES + RELU_TABLES + JI_TABLES + LIN_TABLES if t.endswith(".csv")]
+    + [t for t in EXPNET_TABLES + SSCORE_TABLES + RELU_TABLES + JI_TABLES + LIN_TABLES + LMD_TABLES if t.endswith(".csv")]
     + [f"{JI_DIR}/whycant_fit.csv", f"{JI_DIR}/whycant_neighbourhood.csv"]
 )
 
 # Every figure and table of the run, and each stage's merged provenance (for REPORT.md).
-ALL_FIGURES = EXPNET_FIGURES + SSCORE_FIGURES + RELU_FIGURES + JI_FIGURES + LIN_FIGURES
-ALL_TABLES = EXPNET_TABLES + SSCORE_TABLES + RELU_TABLES + JI_TABLES + LIN_TABLES
+ALL_FIGURES = EXPNET_FIGURES + SSCORE_FIGURES + RELU_FIGURES + JI_FIGURES + LIN_FIGURES + LMD_FIGURES
+ALL_TABLES = EXPNET_TABLES + SSCORE_TABLES + RELU_TABLES + JI_TABLES + LIN_TABLES + LMD_TABLES
 STAGE_PROVENANCE = [
-    f"results/{stage}/provenance.json" for stage in ("expnet", "sscore", "relu", "ji", "linapprox")
+    f"results/{stage}/provenance.json" for stage in ("expnet", "sscore", "relu", "ji", "linapprox", "lmd")
 ]
 REPORT_OUTPUTS = ["results/claims.csv", "results/tables/claims.md", "REPORT.md"]
 
