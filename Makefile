@@ -21,7 +21,7 @@ LIST_FIGURE_RULES := snakemake --configfile $(CONFIG) --list-rules | awk '{print
 .PHONY: help venv reproduce figures report test test-cluster lint dryrun clean distclean
 
 help:
-	@echo "make reproduce [CONFIG=config/paper.yaml]  set up .venv, run the whole pipeline"
+	@echo "make reproduce [CONFIG=config/paper.yaml]  set up .venv, run the whole pipeline (REPORT.md, report.html)"
 	@echo "make test                                   set up .venv, run lint + the test suite"
 	@echo "make test-cluster                           start a local SLURM (root, apt), run tests/cluster, stop it"
 	@echo "make figures                                redraw every figure/table from existing CSVs"
@@ -37,6 +37,7 @@ $(STAMP): requirements.txt
 
 reproduce: venv
 	$(SNAKEMAKE)
+	$(SNAKEMAKE) --report report.html
 
 dryrun: venv
 	$(SNAKEMAKE) -n
