@@ -18,7 +18,7 @@ GRES_CONF=$(dirname "$CONF")/gres.conf
 MARK="# nnmat tests/cluster/slurm_local.sh"
 NAME=nnmat-local
 STATE=/var/lib/$NAME       # slurmctld state, slurmd spool
-LOGS=/var/log/$NAME        # slurmctld.log, slurmd.log (the test prints them on failure)
+LOGS=/var/log/$NAME        # slurmctld.log, slurmd.log
 RUN=/run/$NAME             # pidfiles
 MUNGE_RUN=/run/munge
 MUNGE_PID=$MUNGE_RUN/munged.pid
@@ -49,9 +49,10 @@ install_packages() {
         # policy-rc.d 101: the packages must not try to start services (there is no init system here).
         local policy=/usr/sbin/policy-rc.d created_policy=0
         if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1; fi
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
-            ((created_policy)) && rm -f "$policy"; die "apt-get install ${missing[*]} failed"; }
-        ((created_policy)) && rm -f "$policy"
+        local ok=1
+        apt-get install -y -qq "${missing[@]}" >/dev/null || ok=0
+        if ((created_policy)); then rm -f "$policy"; fi
+        ((ok)) || die "apt-get install ${missing[*]} failed"
     fi
     for cmd in munged slurmctld slurmd sinfo sbatch squeue scontrol; do
         command -v "$cmd" >/dev/null || [[ -x /usr/sbin/$cmd ]] || die "$cmd not found after installation"
@@ -102,6 +103,7 @@ ReturnToService=2
 # No slurmdbd, so no sacct: Snakemake asks squeue, which must still list a job for a while after it ends.
 MinJobAge=600
 KillWait=5
+MailProg=/bin/true
 InactiveLimit=0
 SlurmdTimeout=60
 # One fake GPU (gres.conf points it at an empty regular file, not a device): SLURM schedules '--gpus=1'
@@ -150,6 +152,12 @@ start_munge() {
     die "munged did not start (see /var/log/munge/munged.log)"
 }
 
+wait_pidfile() { # daemon: it forks and writes its pidfile a moment after the command returns
+    for _ in $(seq 100); do alive "$RUN/$1.pid" && return 0; sleep 0.1; done
+    tail -n 5 "$LOGS/$1.log" >&2 || true
+    die "$1 did not start (no live pid in $RUN/$1.pid after 10 s); see $LOGS/$1.log"
+}
+
 ready() { # the controller answers and the node takes jobs
     scontrol ping 2>/dev/null | grep -q "is UP" || return 1
     sinfo -h -p "$PARTITION" -o "%t" 2>/dev/null | grep -Eq '^(idle|mix|alloc)'
@@ -171,9 +179,11 @@ start() {
     if ! alive "$RUN/slurmctld.pid"; then
         # -c: start with no jobs from an earlier run. -i: ignore stale state errors.
         slurmctld -c -i || die "slurmctld failed to start; see $LOGS/slurmctld.log"
+        wait_pidfile slurmctld
     fi
     if ! alive "$RUN/slurmd.pid"; then
         slurmd || die "slurmd failed to start; see $LOGS/slurmd.log"
+        wait_pidfile slurmd
     fi
     local waited=0
     until ready; do
