@@ -34,19 +34,9 @@ import torch
 from nnmat import cli, io, seeding
 from nnmat import singular_set as ss
 from nnmat.inversion import load_model
+from nnmat.linapprox import predict
 
 STAGE = "ji_whycant"
-BATCH = 65536
-
-
-def predict(model: torch.nn.Module, A: np.ndarray) -> np.ndarray:
-    """Network output for a (M, n, n) stack: row-major float32 input, (M, n, n) float64 output."""
-    m, n = A.shape[0], A.shape[-1]
-    x = torch.from_numpy(np.ascontiguousarray(A.reshape(m, n * n), dtype=np.float32))
-    with torch.no_grad():
-        out = [model(x[i : i + BATCH]) for i in range(0, m, BATCH)]
-    y = torch.cat(out) if out else torch.empty(0, n * n)
-    return y.double().numpy().reshape(m, n, n)
 
 
 def load_checked_model(path: str, n: int) -> torch.nn.Module:
