@@ -52,3 +52,21 @@ def test_build_groups_by_paper_and_counts_verdicts():
     assert "![gz_fig1_sscore](figures/gz_fig1_sscore.png)" in gz and "caption of fig 1" in gz
     assert "#### Title" in gz and "abc (dirty)" in gz
     assert "_Not run by this configuration._" in text.split("## Shyh-Chang")[1]
+
+
+def test_every_caption_is_valid_restructuredtext(repo, default_config):
+    """Captions feed `snakemake --report` (RST, Jinja-rendered): a stray |x| is an RST error there."""
+    import docutils.core
+    import docutils.utils
+    import jinja2
+
+    captions = sorted((repo / "workflow" / "report").glob("*.rst"))
+    assert captions
+    for path in captions:
+        text = jinja2.Template(path.read_text()).render(snakemake={"config": default_config})
+        # halt on errors (level 3), which `snakemake --report` prints; warnings render fine
+        settings = {"report_level": docutils.utils.Reporter.SEVERE_LEVEL + 1, "halt_level": 3}
+        try:
+            docutils.core.publish_string(text, writer_name="null", settings_overrides=settings)
+        except docutils.utils.SystemMessage as err:
+            raise AssertionError(f"{path.name}: {err}") from err
