@@ -145,8 +145,7 @@ def solver_timing(r) -> pd.DataFrame:
 
 
 def write(df: pd.DataFrame, outdir: Path, stem: str, title: str) -> None:
-    io.write_csv(df, outdir / f"{stem}.csv")
-    io.write_text(f"# {title}\n\n{df.to_markdown(index=False, floatfmt='.4g')}\n", outdir / f"{stem}.md")
+    io.write_table(df, outdir / f"{stem}.csv", outdir / f"{stem}.md", title)
 
 
 def main(argv: list[str] | None = None) -> None:
