@@ -1,6 +1,6 @@
 """Does a second BLAS thread help the Theorem 1 closed form? Wall time of solve + verify, 1 vs 2 threads.
 
-Runs `nnmat.expnet.theorem1_row` (eq. 12 weights: solve, logm, 3 expm; verification: 4 expm and the
+Runs `nnmat.gz.theorem1.theorem1_row` (eq. 12 weights: solve, logm, 3 expm; verification: 4 expm and the
 identities) on fixed random problems at each d, in fresh subprocesses with OPENBLAS_NUM_THREADS (and
 OMP/MKL) = 1 and = 2, interleaved so that load from other jobs hits both settings alike, and prints the
 median wall time per solve for both settings side by side with their ratio.
@@ -16,23 +16,20 @@ import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-
+# nnmat is installed (editable, from scripts/nnmat), so the child imports it like any package.
 CHILD = """
-import json, sys, time
+import json, time
 import numpy as np
-sys.path.insert(0, {scripts!r})
-from nnmat import expnet
+from nnmat.gz import theorem1
 d, solves, alpha = {d}, {solves}, {alpha}
 rng = np.random.default_rng(12345 + d)
 problems = [tuple(rng.standard_normal((d, d)) for _ in range(4)) for _ in range(solves)]
-expnet.theorem1_row(*problems[0], alpha)  # warm-up (lazy imports, BLAS init)
+theorem1.theorem1_row(*problems[0], alpha)  # warm-up (lazy imports, BLAS init)
 times = []
 for p in problems:
     t = time.perf_counter()
-    expnet.theorem1_row(*p, alpha)
+    theorem1.theorem1_row(*p, alpha)
     times.append(time.perf_counter() - t)
 print(json.dumps(times))
 """
@@ -45,7 +42,7 @@ def run_child(d: int, solves: int, alpha: float, threads: int) -> list[float]:
         "OMP_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),
     }
-    code = CHILD.format(scripts=str(SCRIPTS), d=d, solves=solves, alpha=alpha)
+    code = CHILD.format(d=d, solves=solves, alpha=alpha)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 

@@ -1,4 +1,4 @@
-"""Throughput of the Ji et al. inversion engine (nnmat.inversion.train) against a plain PyTorch loop.
+"""Throughput of the Ji et al. inversion engine (nnmat.ji.engine.train) against a plain PyTorch loop.
 
 Same process, same machine, same work, interleaved repeats (medians), counting *model-steps* (one
 optimiser step of one model):
@@ -24,16 +24,12 @@ import argparse
 import logging
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-
-from nnmat import inversion  # noqa: E402
+from nnmat.ji import engine, mlp, stream
 
 LR, WD, BATCH, SEEDS = 5e-5, 1e-7, 128, 3
 CENTRES = {2: [[2.0, 1.0], [1.0, 2.0]], 3: [[3.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 3.0]]}
@@ -55,7 +51,7 @@ def box_arrays(n: int, n_train: int, n_test: int, on_the_fly: bool, radius: floa
 
 
 def engine_rate(data, archs: list[str], steps: int, warm: int, block: int = 64) -> float:
-    """Model-steps/s of inversion.train between the end of step `warm` and the end of step steps - 1
+    """Model-steps/s of engine.train between the end of step `warm` and the end of step steps - 1
     (the last step also evaluates the test set, which is left out)."""
     marks: dict[int, float] = {}
 
@@ -63,17 +59,17 @@ def engine_rate(data, archs: list[str], steps: int, warm: int, block: int = 64) 
         if step in (warm, steps - 1):
             marks[step] = time.perf_counter()
 
-    inversion.train(
-        data, dataset="bench", archs=archs, n_seeds=SEEDS, master_seed=1, steps=steps, batch_size=BATCH,
-        lr=LR, weight_decay=WD, t0_steps=1000, t_mult=2, log_every=steps, otf_block_steps=block,
-        progress_every_s=1e9, on_step=on_step,
+    settings = engine.TrainSettings(
+        dataset="bench", archs=archs, seeds=SEEDS, seed=1, steps=steps, batch_size=BATCH, lr=LR,
+        weight_decay=WD, t0_steps=1000, t_mult=2, log_every=steps, checkpoint_every=steps, device="cpu",
     )  # fmt: skip
+    engine.train(data, settings, otf_block_steps=block, progress_every_s=1e9, on_step=on_step)
     return (steps - 1 - warm) * SEEDS * len(archs) / (marks[steps - 1] - marks[warm])
 
 
 def plain_model(n: int, arch: str, seed: int):
     torch.manual_seed(seed)
-    model = inversion.mlp(inversion.widths(arch, n))
+    model = mlp.mlp(mlp.widths(arch, n))
     opt = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=WD)  # defaults: what a user writes
     sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=1000, T_mult=2)
     return model, opt, sched
@@ -186,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     print("1) fixed training set (10 000 matrices), fc2 + fc3 x 3 seeds, batch 128: model-steps/s")
     print(f"{'n':>3} {'engine':>10} {'plain':>10} {'ratio':>7}")
     for n in (2, 3):
-        data = inversion.data_from_arrays(box_arrays(n, 10_000, 256, on_the_fly=False))
+        data = stream.data_from_arrays(box_arrays(n, 10_000, 256, on_the_fly=False))
         eng, pln = [], []
         for _ in range(reps):
             eng.append(engine_rate(data, ["fc2", "fc3"], small_steps, warm=20))
@@ -199,10 +195,10 @@ def main(argv: list[str] | None = None) -> None:
     print("   FLOPs actually performed (no input gradient for layer 1)")
     print(f"{'arch':>5} {'widths':>20} {'GEMM GF/s':>10} {'engine GF/s':>12} {'frac':>6} {'work':>6} "
           f"{'plain GF/s':>11} {'frac':>6} {'work':>6}")  # fmt: skip
-    data = inversion.data_from_arrays(box_arrays(16, 0, 64, on_the_fly=True))
+    data = stream.data_from_arrays(box_arrays(16, 0, 64, on_the_fly=True))
     block = 16
     for arch in ("fc2", "fc3"):
-        w = inversion.widths(arch, 16)
+        w = mlp.widths(arch, 16)
         peaks, eng, pln = [], [], []
         for _ in range(reps):
             peaks.append(gemm_peak(w, reps=3)[0])

@@ -1,6 +1,6 @@
 """Write config/README.md (the reference of every config key) from config/schema.yaml.
 
-    python scripts/config_docs.py [--schema config/schema.yaml] [--out config/README.md]
+python scripts/config_docs.py [--schema config/schema.yaml] [--out config/README.md]
 """
 
 from __future__ import annotations

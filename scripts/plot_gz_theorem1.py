@@ -1,16 +1,21 @@
 """Figures of the Theorem 1 stage (Gai & Zhang), drawn from the result CSVs only.
 
-    python scripts/plot_gz_theorem1.py residual-vs-d results/expnet/theorem1_d*.csv --rel-tol 1e-8 \
+    python scripts/plot_gz_theorem1.py residual-vs-d results/gz/theorem1/theorem1_d*.csv \
+        --settings '{"rel_tol": 1e-8}' \
         --out figures/gz_theorem1_residual_vs_d.png figures/gz_theorem1_residual_vs_d.pdf
-    python scripts/plot_gz_theorem1.py alpha-heatmap  results/expnet/theorem1_d*.csv --out ...
-    python scripts/plot_gz_theorem1.py near-singular  results/expnet/near_singular_d8.csv \
-        --rel-tol 1e-8 --out ...
-    python scripts/plot_gz_theorem1.py mpmath         results/expnet/mpmath.csv --rel-tol 1e-8 \
-        --mp-rel-tol 1e-40 --out ...
-    python scripts/plot_gz_theorem1.py depth          results/expnet/depth_d*.csv --out ...
+    python scripts/plot_gz_theorem1.py alpha-heatmap results/gz/theorem1/theorem1_d*.csv --out ...
+    python scripts/plot_gz_theorem1.py near-singular results/gz/theorem1/near_singular_d8.csv \
+        --settings '{"rel_tol": 1e-8}' --out ...
+    python scripts/plot_gz_theorem1.py mpmath results/gz/theorem1/mpmath.csv \
+        --settings '{"rel_tol": 1e-8, "mp_rel_tol": 1e-40}' --out ...
+    python scripts/plot_gz_theorem1.py depth results/gz/theorem1/depth_d*.csv --out ...
+
+rel_tol is gz.theorem1.rel_tol and mp_rel_tol gz.theorem1.mpmath.rel_tol (tolerance lines only).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,13 +31,38 @@ MODEL_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class ToleranceSettings:
+    """residual-vs-d and near-singular: the float64 tolerance line."""
+
+    rel_tol: float
+
+
+@dataclass(frozen=True)
+class MpmathFigureSettings:
+    """mpmath: the float64 and the high-precision tolerance lines."""
+
+    rel_tol: float
+    mp_rel_tol: float
+
+
+# figure -> (settings class or None, help)
+FIGURES = {
+    "residual-vs-d": (ToleranceSettings, "float64 residual against d (theorem1_d*.csv)"),
+    "alpha-heatmap": (None, "alpha x d heatmap of the median log10 residual (theorem1_d*.csv)"),
+    "near-singular": (ToleranceSettings, "residual and identities against cond(X1 - X2)"),
+    "mpmath": (MpmathFigureSettings, "float64 against high precision (mpmath.csv)"),
+    "depth": (None, "residual of each equation for each depth (depth_d*.csv)"),
+}
+
+
 def _clip(v, lo=1e-18):
     """Exact zeros cannot be drawn on a log axis: show them at `lo`."""
     return np.maximum(np.asarray(v, dtype=float), lo)
 
 
 def _amplification(df: pd.DataFrame) -> pd.Series:
-    """Rounding amplification of the two exp cancellations (see nnmat.expnet): outer + inner."""
+    """Rounding amplification of the two exp cancellations (see nnmat.gz.theorem1): outer + inner."""
     return df["amplification"] + df["amplification_inner"]
 
 
@@ -203,23 +233,25 @@ def depth_fig(df: pd.DataFrame, out: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     p = cli.parser(__doc__)
-    p.add_argument("figure", choices=["residual-vs-d", "alpha-heatmap", "near-singular", "mpmath", "depth"])
-    p.add_argument("csvs", nargs="+", help="result CSVs of the expnet stage")
-    p.add_argument("--rel-tol", type=float, default=1e-8, help="float64 tolerance line")
-    p.add_argument("--mp-rel-tol", type=float, default=1e-40, help="high-precision tolerance line")
-    p.add_argument("--out", nargs="+", required=True, help="PNG and/or PDF paths")
+    figures = p.add_subparsers(dest="figure", required=True, metavar="FIGURE")
+    for name, (settings_class, help_text) in FIGURES.items():
+        f = figures.add_parser(name, help=help_text, description=help_text)
+        f.add_argument("csvs", nargs="+", help="result CSVs of the Theorem 1 stage (results/gz/theorem1)")
+        if settings_class is not None:
+            cli.add_settings(f, settings_class)
+        f.add_argument("--out", nargs="+", required=True, help="PNG and/or PDF paths")
     args = p.parse_args(argv)
     log = cli.setup_logging()
     df = io.read_csvs(args.csvs)
     log.info("%s: %d rows from %d CSVs", args.figure, len(df), len(args.csvs))
     if args.figure == "residual-vs-d":
-        residual_vs_d(df, args.rel_tol, args.out)
+        residual_vs_d(df, args.settings.rel_tol, args.out)
     elif args.figure == "alpha-heatmap":
         alpha_heatmap(df, args.out)
     elif args.figure == "near-singular":
-        near_singular(df, args.rel_tol, args.out)
+        near_singular(df, args.settings.rel_tol, args.out)
     elif args.figure == "mpmath":
-        mpmath_fig(df, args.rel_tol, args.mp_rel_tol, args.out)
+        mpmath_fig(df, args.settings.rel_tol, args.settings.mp_rel_tol, args.out)
     else:
         depth_fig(df, args.out)
 

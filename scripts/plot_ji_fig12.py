@@ -1,6 +1,6 @@
 """Ji, Wu & Xi, Figs. 1-2: the eps-neighbourhood of the singular set on two planes, and in 3D with d fixed.
 
-    python scripts/plot_ji_fig12.py results/ji/singular_slices.csv results/ji/singular_surface.csv \
+    python scripts/plot_ji_fig12.py results/ji/geometry_slices.csv results/ji/geometry_surface.csv \
         --out figures/ji_fig1_singular_slices.png figures/ji_fig1_singular_slices.pdf \
               figures/ji_fig2_singular_surface.png figures/ji_fig2_singular_surface.pdf
 

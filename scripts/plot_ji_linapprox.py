@@ -1,19 +1,20 @@
 """Figures of Ji, Wu & Xi, Sec. 5.3 / Appendix E (the small model vs the linear approximation), from CSVs.
 
-    python scripts/plot_ji_linapprox.py regions results/linapprox/regions_first.csv \
+    python scripts/plot_ji_linapprox.py regions results/ji/linapprox/regions.csv \
         --out figures/ji_linapprox_regions.png figures/ji_linapprox_regions.pdf
-    python scripts/plot_ji_linapprox.py coefficients results/linapprox/coefficients_first.csv [--model M] \
+    python scripts/plot_ji_linapprox.py coefficients results/ji/linapprox/coefficients.csv [--model M] \
         --out figures/ji_linapprox_coefficients.png figures/ji_linapprox_coefficients.pdf
-    python scripts/plot_ji_linapprox.py radius results/linapprox/radius_sweep.csv \
+    python scripts/plot_ji_linapprox.py radius results/ji/linapprox/sweep/table2_*.csv \
         --out figures/ji_error_vs_radius.png figures/ji_error_vs_radius.pdf
 
 regions       fraction of the sampled data per activation pattern (one panel per model, log y), the two
               main regions highlighted with their share
-coefficients  for the top regions of one model (default: the first in the CSV): heatmaps of the network's
-              affine coefficients [C | c], of the linear approximation's [M_lin | c_lin] and of the difference
+coefficients  for the two top regions of one model (--model; default: the first in the CSV): heatmaps of
+              the network's affine coefficients [C | c], of the linear approximation's [M_lin | c_lin] and
+              of the difference
 radius        average absolute test error against the box half-width c (log-log); linear approximations with
               their fitted exponent, networks as the median over seeds with a min-max band. Input columns:
-              dataset, radius, method, seed_index, test_mae (e.g. the rows of linapprox_table2.py)
+              dataset, radius, method, seed_index, test_mae (e.g. the rows of ji_linapprox_table2.py)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from nnmat import cli, plotting
-from nnmat import linapprox as la
+from nnmat.ji import linapprox as la
 
 HIGHLIGHT = 2  # the paper's "two main regions"
 
@@ -155,8 +156,8 @@ def main(argv: list[str] | None = None) -> None:
     p = cli.parser(__doc__)
     sub = p.add_subparsers(dest="figure", required=True)
     for name, help_ in (
-        ("regions", "regions CSV of linapprox_regions.py"),
-        ("coefficients", "coefficients CSV of linapprox_regions.py"),
+        ("regions", "regions CSV of ji_linapprox_regions.py"),
+        ("coefficients", "coefficients CSV of ji_linapprox_regions.py"),
         ("radius", "CSV with dataset, radius, method, seed_index, test_mae"),
     ):
         s = sub.add_parser(name)
@@ -164,7 +165,6 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("--out", nargs="+", required=True, help="PNG and/or PDF paths")
         if name == "coefficients":
             s.add_argument("--model", help="model (file stem) to show; default: the first in the CSV")
-            s.add_argument("--top", type=int, default=HIGHLIGHT, help="number of top regions shown")
     args = p.parse_args(argv)
     log = cli.setup_logging()
     # pattern ids are strings of 0/1: keep their leading zeros
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.figure == "regions":
         plot_regions(df, args.out, log)
     elif args.figure == "coefficients":
-        plot_coefficients(df, args.model, args.top, args.out, log)
+        plot_coefficients(df, args.model, HIGHLIGHT, args.out, log)
     else:
         missing = {"radius", "method", "seed_index", "test_mae"} - set(df.columns)
         if missing:

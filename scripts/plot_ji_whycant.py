@@ -5,7 +5,7 @@
         --out figures/ji_whycant_error_vs_sigma.png figures/ji_whycant_error_vs_sigma.pdf
 
 Left: mean absolute error over entries against sigma_min (log-log): a deterministic subsample of the
-points (every k-th row per model, at most --max-points), binned medians per model (log-spaced bins
+points (every k-th row per model, at most MAX_POINTS), binned medians per model (BINS log-spaced bins
 shared by all models; empty bins leave a gap), the fitted log-log line of the near-singular samples with
 its slope, and the reference ||A^-1||_2 = 1/sigma_min. Right: mean (solid) and median (dashed) error per
 neighbourhood radius around the singular centre, the test-set mean (dotted) and the mean ||A^-1||_2.
@@ -22,7 +22,10 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from nnmat import cli, io, plotting
-from nnmat import singular_set as ss
+from nnmat.ji import singular_set as ss
+
+BINS = 24  # log-spaced sigma_min bins of the binned medians
+MAX_POINTS = 3000  # scatter points drawn per model
 
 
 def subsample(df: pd.DataFrame, max_points: int) -> pd.DataFrame:
@@ -31,28 +34,12 @@ def subsample(df: pd.DataFrame, max_points: int) -> pd.DataFrame:
     return df.iloc[::step]
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = cli.parser(__doc__)
-    p.add_argument("points", help="points CSV of ji_whycant.py")
-    p.add_argument("neighbourhood", help="neighbourhood CSV of ji_whycant.py")
-    p.add_argument("fit", help="fit CSV of ji_whycant.py")
-    p.add_argument("--bins", type=int, default=24, help="log-spaced sigma_min bins of the medians")
-    p.add_argument("--max-points", type=int, default=3000, help="scatter points drawn per model")
-    p.add_argument("--out", nargs="+", required=True, help="PNG and/or PDF paths")
-    args = p.parse_args(argv)
-    log = cli.setup_logging()
-    logging.getLogger("fontTools").setLevel(logging.WARNING)  # font subsetting chatter of the PDF backend
-    points = io.read_csv(args.points)
-    nb = io.read_csv(args.neighbourhood)
-    fit = io.read_csv(args.fit)
-    ok = points[(points["status"] == "ok") & (points["sigma_min"] > 0) & (points["abs_err_mean"] > 0)]
-    models = list(dict.fromkeys(points["model"]))
-    cmap = mpl.colormaps["tab10"]
-    colors = {m: cmap(i % 10) for i, m in enumerate(models)}
-    fig, (ax, ax2) = plotting.new_figure(ncols=2, width=3.9, height=3.6)
-
+def draw_error_vs_sigma(
+    ax, ok: pd.DataFrame, fit: pd.DataFrame, models: list[str], colors: dict, log
+) -> None:
+    """Left panel: error against sigma_min, binned medians, the near-singular fits and 1/sigma_min."""
     s_all = ok["sigma_min"].to_numpy()
-    edges = np.logspace(np.log10(s_all.min()), np.log10(s_all.max()), args.bins + 1) if len(s_all) else None
+    edges = np.logspace(np.log10(s_all.min()), np.log10(s_all.max()), BINS + 1) if len(s_all) else None
     if edges is not None:
         edges[0], edges[-1] = s_all.min(), s_all.max()
         ref = np.array([edges[0], edges[-1]])
@@ -68,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         g = ok[ok["model"] == m]
         if g.empty:
             continue
-        sub = subsample(g, args.max_points)
+        sub = subsample(g, MAX_POINTS)
         ax.scatter(sub["sigma_min"], sub["abs_err_mean"], s=2, color=colors[m], alpha=0.15, linewidths=0)
         binned = ss.binned_error(g["sigma_min"], g["abs_err_mean"], edges)
         binned = binned[binned["status"] == "ok"]
@@ -106,6 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     labels.append("log-log fit of the near-singular samples")
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=1)
 
+
+def draw_neighbourhood(ax2, nb: pd.DataFrame, models: list[str], colors: dict, log) -> None:
+    """Right panel: mean and median error per radius around S, the test-set mean and mean ||A^-1||."""
     near = nb[nb["source"] == "near_singular"].sort_values("radius")
     for m in models:
         g = near[near["model"] == m]
@@ -139,6 +129,25 @@ def main(argv: list[str] | None = None) -> None:
             r["abs_err_median"],
             r["abs_err_max"],
         )
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = cli.parser(__doc__)
+    p.add_argument("points", help="points CSV of ji_whycant.py")
+    p.add_argument("neighbourhood", help="neighbourhood CSV of ji_whycant.py")
+    p.add_argument("fit", help="fit CSV of ji_whycant.py")
+    p.add_argument("--out", nargs="+", required=True, help="PNG and/or PDF paths")
+    args = p.parse_args(argv)
+    log = cli.setup_logging()
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # font subsetting chatter of the PDF backend
+    points = io.read_csv(args.points)
+    ok = points[(points["status"] == "ok") & (points["sigma_min"] > 0) & (points["abs_err_mean"] > 0)]
+    models = list(dict.fromkeys(points["model"]))
+    cmap = mpl.colormaps["tab10"]
+    colors = {m: cmap(i % 10) for i, m in enumerate(models)}
+    fig, (ax, ax2) = plotting.new_figure(ncols=2, width=3.9, height=3.6)
+    draw_error_vs_sigma(ax, ok, io.read_csv(args.fit), models, colors, log)
+    draw_neighbourhood(ax2, io.read_csv(args.neighbourhood), models, colors, log)
     fig.suptitle("Theorems 3.7-3.9: the error of a trained network grows as $\\sigma_{min} \\to 0$")
     plotting.save_figure(fig, *args.out)
 

@@ -1,12 +1,12 @@
-"""Figures of the LMD stage (Shyh-Chang, Luo & Qiu), from the CSVs of lmd_analyse.py only.
+r"""Figures of the LMD stage (Shyh-Chang, Luo & Qiu), from the CSVs of lmd_analyse.py only.
 
     python scripts/plot_lmd.py spectra results/lmd/svd_*.csv \
         --out figures/lmd_singular_values.png figures/lmd_singular_values.pdf
     python scripts/plot_lmd.py truncation results/lmd/truncation_*.csv \
         --out figures/lmd_error_vs_rank.png figures/lmd_error_vs_rank.pdf
-    python scripts/plot_lmd.py laplacian results/lmd/laplacian_*.csv [--bandwidth-mult 1] \
+    python scripts/plot_lmd.py laplacian results/lmd/laplacian_*.csv --settings '{"figure_bandwidth": 1.0}' \
         --out figures/lmd_laplacian_spectra.png figures/lmd_laplacian_spectra.pdf
-    python scripts/plot_lmd.py angles results/lmd/angles_*.csv [--m 3] \
+    python scripts/plot_lmd.py angles results/lmd/angles_*.csv \
         --out figures/lmd_principal_angles.png figures/lmd_principal_angles.pdf
 
 spectra     s_i / s_1 of every [W | b] against i (log y), one panel per dataset, one colour per
@@ -15,13 +15,19 @@ truncation  test error / full error against the rank k of the truncated [W | b] 
             truncated at a time, bottom row all layers at once; dots: the latent dimension n', dotted: the
             tolerance and n^2
 laplacian   the smallest eigenvalues of L = D - A (eigenvalue 0 left out; relative to the largest),
-            kNN graph (top row) and Gaussian graph at one bandwidth (bottom row), one colour per space
+            kNN graph (top row) and Gaussian graph at one bandwidth (bottom row: the setting
+            figure_bandwidth = config lmd.figure_bandwidth, a multiple of the median distance that should be
+            one of lmd.bandwidths), one colour per space
 angles      largest principal angle between the Laplacian eigenmap and the PCA subspace against the
             Gaussian bandwidth (multiple of the median distance): random-walk eigenmap (solid, median over
-            models with min-max band), unnormalized L (dashed), kNN graph (dotted, flat), one colour per space
+            models with min-max band), unnormalized L (dashed), kNN graph (dotted, flat), one colour per
+            space; for the smallest subspace dimension m in the CSVs (the pipeline writes one:
+            lmd.subspace_dim)
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -30,6 +36,19 @@ from matplotlib.lines import Line2D
 from nnmat import cli, plotting
 
 SPACE_ORDER = ("input", "hidden_1", "hidden_2", "hidden_3", "output")
+
+
+@dataclasses.dataclass(frozen=True)
+class LaplacianFigureSettings:
+    """The settings of the laplacian figure (config `lmd.figure_bandwidth`)."""
+
+    figure_bandwidth: float  # the Gaussian graph shown: bandwidth as a multiple of the median distance
+
+    def __post_init__(self) -> None:
+        value = self.figure_bandwidth
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(f"settings key 'figure_bandwidth' must be a positive number, got {value!r}")
+        object.__setattr__(self, "figure_bandwidth", float(value))
 
 
 def _datasets(df: pd.DataFrame) -> list[str]:
@@ -129,6 +148,9 @@ def plot_laplacian(df: pd.DataFrame, bandwidth_mult: float, out: list[str], log)
         sub = df[df["dataset"] == ds]
         knn = sub[sub["graph"] == "knn"]
         gauss = sub[(sub["graph"] == "gauss") & np.isclose(sub["bandwidth_mult"], bandwidth_mult)]
+        if gauss.empty:
+            log.warning("%s: no Gaussian graph at bandwidth %g x median (have %s): bottom panel empty", ds,
+                        bandwidth_mult, sorted(sub["bandwidth_mult"].dropna().unique()))  # fmt: skip
         knn_k = int(knn["knn_k"].iloc[0]) if len(knn) else "?"
         panels = ((knn, f"kNN graph (k = {knn_k})"),
                   (gauss, f"Gaussian graph, h = {bandwidth_mult:g} x median dist."))  # fmt: skip
@@ -153,9 +175,9 @@ def plot_laplacian(df: pd.DataFrame, bandwidth_mult: float, out: list[str], log)
     plotting.save_figure(fig, *out)
 
 
-def plot_angles(df: pd.DataFrame, m: int | None, out: list[str], log) -> None:
+def plot_angles(df: pd.DataFrame, out: list[str], log) -> None:
     df = df[df["max_angle_deg"].notna()]
-    m = int(df["m"].min()) if m is None else m
+    m = int(df["m"].min())
     df = df[df["m"] == m]
     datasets = _datasets(df)
     fig, axes = plotting.new_figure(ncols=len(datasets), width=3.8, height=3.2, squeeze=False)
@@ -209,9 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         s.add_argument("csv", nargs="+", help=help_)
         s.add_argument("--out", nargs="+", required=True, help="PNG and/or PDF paths")
         if name == "laplacian":
-            s.add_argument("--bandwidth-mult", type=float, default=1.0, help="Gaussian graph shown")
-        if name == "angles":
-            s.add_argument("--m", type=int, help="subspace dimension shown (default: the smallest)")
+            cli.add_settings(s, LaplacianFigureSettings)
     args = p.parse_args(argv)
     log = cli.setup_logging()
     df = pd.concat([pd.read_csv(f) for f in args.csv], ignore_index=True)
@@ -222,9 +242,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.figure == "truncation":
         plot_truncation(df, args.out, log)
     elif args.figure == "laplacian":
-        plot_laplacian(df, args.bandwidth_mult, args.out, log)
+        plot_laplacian(df, args.settings.figure_bandwidth, args.out, log)
     else:
-        plot_angles(df, args.m, args.out, log)
+        plot_angles(df, args.out, log)
 
 
 if __name__ == "__main__":

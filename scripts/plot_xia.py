@@ -1,6 +1,6 @@
 """Figures of the Xia (002) stage, drawn from the result CSVs only (no recomputation).
 
-    python scripts/plot_xia.py cond_vs_n results/relu/*.csv results/tables/xia_*.csv \
+    python scripts/plot_xia.py cond_vs_n results/xia/*.csv results/tables/xia_*.csv \
         --out figures/xia_cond_vs_n.png figures/xia_cond_vs_n.pdf
 Inputs are recognised by file stem: result CSVs (cond_1d, ...) and tables (xia_*).
 Figures: cond_vs_n, eigen_decay, modes, offdiag_ranks, cg_iterations, solver_time_accuracy.
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", nargs="+", required=True, help="output files (PNG and/or PDF)")
     args = p.parse_args(argv)
     cli.setup_logging()
-    with cli.stage(f"plot_xia_{args.figure}", vars(args), args.provenance):
+    with cli.stage(f"plot_xia_{args.figure}", cli.params(args), args.provenance):
         paths = [Path(f) for f in args.inputs if f.endswith(".csv")]
         r = {f.stem: io.read_csv(f) for f in paths if not f.stem.startswith("xia_")}
         t = {f.stem: io.read_csv(f) for f in paths if f.stem.startswith("xia_")}

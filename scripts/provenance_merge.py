@@ -1,6 +1,6 @@
 """Merge the per-job provenance JSONs of one stage into results/<stage>/provenance.json.
 
-    python scripts/provenance_merge.py --stage expnet --out results/expnet/provenance.json JOB.json ...
+python scripts/provenance_merge.py --stage expnet --out results/gz/theorem1/provenance.json JOB.json ...
 """
 
 from __future__ import annotations

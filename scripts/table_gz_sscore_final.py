@@ -1,12 +1,13 @@
 """Table of the final s score per (d, activation, optimizer), as CSV and Markdown.
 
-    python scripts/table_gz_sscore_final.py results/sscore/trace_*.csv \
+    python scripts/table_gz_sscore_final.py results/gz/sscore/trace_*.csv \
         --out results/tables/gz_sscore_final.csv results/tables/gz_sscore_final.md
 """
 
 from __future__ import annotations
 
-from nnmat import cli, io, sscore
+from nnmat import cli, io
+from nnmat.gz import sscore
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
         "Quantiles over runs of s at the last step; runs_flagged counts runs that stalled or never "
         "found a non-singular start.",
     )
+
 
 if __name__ == "__main__":
     main()

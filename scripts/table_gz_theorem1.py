@@ -1,14 +1,28 @@
 """Tables of the Theorem 1 stage (Gai & Zhang) from the result CSVs: CSV for machines, Markdown for people.
 
-    python scripts/table_gz_theorem1.py summary results/expnet/theorem1_d*.csv --rel-tol 1e-8 \
+    python scripts/table_gz_theorem1.py summary results/gz/theorem1/theorem1_d*.csv \
+        --settings '{"rel_tol": 1e-8}' \
         --out results/tables/gz_theorem1_summary.csv results/tables/gz_theorem1_summary.md
-    python scripts/table_gz_theorem1.py depth results/expnet/depth_d*.csv \
+    python scripts/table_gz_theorem1.py depth results/gz/theorem1/depth_d*.csv \
         --out results/tables/gz_depth_comparison.csv results/tables/gz_depth_comparison.md
+
+rel_tol (summary only) is gz.theorem1.rel_tol.
 """
 
 from __future__ import annotations
 
-from nnmat import cli, expnet, io
+from dataclasses import dataclass
+
+from nnmat import cli, io
+from nnmat.gz import depth, theorem1
+
+
+@dataclass(frozen=True)
+class SummarySettings:
+    """summary: the float64 tolerance that counts a trial as solved."""
+
+    rel_tol: float
+
 
 HEADERS = {
     "summary": (
@@ -31,17 +45,21 @@ HEADERS = {
 
 def main(argv: list[str] | None = None) -> None:
     p = cli.parser(__doc__)
-    p.add_argument("table", choices=sorted(HEADERS))
-    p.add_argument("csvs", nargs="+", help="result CSVs of the expnet stage")
-    p.add_argument("--rel-tol", type=float, default=1e-8, help="float64 tolerance (summary table)")
-    p.add_argument("--out", nargs=2, required=True, metavar=("CSV", "MD"))
+    tables = p.add_subparsers(dest="table", required=True, metavar="TABLE")
+    summary = tables.add_parser("summary", help="per (d, alpha) residuals of theorem1_d*.csv")
+    summary.add_argument("csvs", nargs="+", help="results/gz/theorem1/theorem1_d*.csv")
+    cli.add_settings(summary, SummarySettings)
+    depth_table = tables.add_parser("depth", help="per (model, d) residuals of depth_d*.csv")
+    depth_table.add_argument("csvs", nargs="+", help="results/gz/theorem1/depth_d*.csv")
+    for t in (summary, depth_table):
+        t.add_argument("--out", nargs=2, required=True, metavar=("CSV", "MD"))
     args = p.parse_args(argv)
     log = cli.setup_logging()
     df = io.read_csvs(args.csvs)
     if args.table == "summary":
-        table = expnet.theorem1_summary(df, args.rel_tol)
+        table = theorem1.theorem1_summary(df, args.settings.rel_tol)
     else:
-        table = expnet.depth_summary(df)
+        table = depth.depth_summary(df)
     log.info("%s table:\n%s", args.table, table.to_string(index=False))
     io.write_csv(table, args.out[0])
     io.write_text(HEADERS[args.table] + table.to_markdown(index=False, floatfmt=".3g") + "\n", args.out[1])

@@ -5,14 +5,18 @@
     python scripts/table_ji.py table3 results/ji/timing_inference.csv \
         --paper config/paper_values/ji_table3.csv --out T.csv T.md
     python scripts/table_ji.py whycant results/ji/whycant_fit.csv --out T.csv T.md
+    python scripts/table_ji.py table2 results/ji/linapprox/table2_*.csv --out T.csv T.md
+    python scripts/table_ji.py lp results/ji/linapprox/lp.csv --out T.csv T.md
+    python scripts/table_ji.py regions results/ji/linapprox/regions.csv --out T.csv T.md
+    python scripts/table_ji.py radius results/ji/linapprox/sweep/table2_*.csv --out T.csv T.md
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from nnmat import cli, io, linapprox
-from nnmat import inversion_report as report
+from nnmat import cli, io
+from nnmat.ji import linapprox, summaries
 
 TITLES = {
     "table1": (
@@ -58,11 +62,11 @@ TITLES = {
 
 
 BUILDERS = {
-    "table1": report.table1,
-    "datasets": report.datasets_table,
-    "table2": report.table2,
-    "regions": report.regions_summary,
-    "lp": report.lp_table,
+    "table1": summaries.table1,
+    "datasets": summaries.datasets_table,
+    "table2": summaries.table2,
+    "regions": summaries.regions_summary,
+    "lp": summaries.lp_table,
 }
 
 
@@ -79,9 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.table == "table3":
         if not args.paper:
             p.error("table3 needs --paper")
-        df = report.table3(df, io.read_csv(args.paper))
+        df = summaries.table3(df, io.read_csv(args.paper))
     elif args.table == "radius":
-        df = report.error_vs_radius(df, linapprox.scaling_exponent)
+        df = summaries.error_vs_radius(df, linapprox.scaling_exponent)
     elif args.table in BUILDERS:
         df = BUILDERS[args.table](df)
     log.info("%s:\n%s", args.table, df.to_string(index=False))

@@ -1,15 +1,18 @@
-"""Tables of the LMD stage: per-layer summary, and the measurements the LMD claims are scored on.
+r"""Tables of the LMD stage: per-layer summary, and the measurements the LMD claims are scored on.
 
     python scripts/table_lmd.py --summary results/lmd/summary_*.csv \
         --eckart-young results/lmd/eckart_young_*.csv \
         --angles results/lmd/angles_*.csv --metric results/lmd/metric_*.csv \
         --out results/tables/lmd_summary.csv results/tables/lmd_summary.md \
               results/tables/lmd_claims.csv results/tables/lmd_claims.md
+
+No settings: every number comes from the CSVs of lmd_analyse.py (the captions name the config keys).
 """
 
 from __future__ import annotations
 
-from nnmat import cli, io, lmd_report
+from nnmat import cli, io
+from nnmat.lmd import scoring
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     log = cli.setup_logging()
     summary = io.read_csvs(args.summary)
-    measures = lmd_report.measures(
+    measures = scoring.measures(
         summary, io.read_csvs(args.eckart_young), io.read_csvs(args.angles), io.read_csvs(args.metric)
     )
     log.info("LMD measurements:\n%s", measures.to_string(index=False))

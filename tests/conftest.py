@@ -19,3 +19,13 @@ def repo() -> Path:
 def default_config() -> dict:
     with open(REPO / "config" / "config.yaml") as f:
         return yaml.safe_load(f)
+
+
+@pytest.fixture(scope="session")
+def run_a(repo, tmp_path_factory) -> Path:
+    """The whole tiny DAG, run once per session in a fresh copy of the repository."""
+    from e2e import fresh_copy, snakemake
+
+    workdir = fresh_copy(repo, tmp_path_factory.mktemp("run_a"))
+    snakemake(workdir)
+    return workdir

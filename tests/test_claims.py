@@ -13,8 +13,13 @@ CONFIG = {"gz": {"theorem1": {"rel_tol": 1e-8}, "sscore": {"fig1_optimizer": "ad
 
 def make_claim(**over):
     base = {
-        "id": "c1", "paper": "P", "where": "Eq. 1", "statement": "s", "paper_value": "not printed",
-        "evidence": "results/x_d*.csv", "metric": {"stat": "max", "column": "r"},
+        "id": "c1",
+        "paper": "P",
+        "where": "Eq. 1",
+        "statement": "s",
+        "paper_value": "not printed",
+        "evidence": "results/x_d*.csv",
+        "metric": {"stat": "max", "column": "r"},
         "rule": {"op": "<", "value": "config:gz.theorem1.rel_tol"},
     }
     return {**base, **over}

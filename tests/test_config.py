@@ -12,7 +12,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from nnmat.config import ConfigError, check_consistency
+from nnmat.config import ConfigError, check_consistency, check_device, check_file, check_finite
 
 SCHEMA = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
 
@@ -92,9 +92,23 @@ def test_snakemake_refuses_bad_config_before_any_job(repo, default_config, tmp_p
     bad.write_text(yaml.safe_dump(set_key(default_config, "gz.theorem1.alphas", [1.0])))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     proc = subprocess.run(
-        ["snakemake", "-n", "--cores", "1", "--configfile", str(bad), "--directory", str(tmp_path / "wd"),
-         "--snakefile", str(repo / "Snakefile")],
-        cwd=repo, capture_output=True, text=True, env=env, timeout=120,
+        [
+            "snakemake",
+            "-n",
+            "--cores",
+            "1",
+            "--configfile",
+            str(bad),
+            "--directory",
+            str(tmp_path / "wd"),
+            "--snakefile",
+            str(repo / "Snakefile"),
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode != 0
     assert "Error validating config file" in proc.stdout + proc.stderr
@@ -143,3 +157,88 @@ def test_bad_ji_values_are_refused_naming_the_key(default_config, key, value, na
 def test_ji_cross_key_consistency(default_config, key, value, match):
     with pytest.raises(ConfigError, match=match):
         check_consistency(set_key(default_config, key, value))
+
+
+def snakemake_dry_run(repo: Path, configfile: Path, workdir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return subprocess.run(
+        ["snakemake", "-n", "--cores", "1", "--configfile", str(configfile), "--directory", str(workdir),
+         "--snakefile", str(repo / "Snakefile")],
+        cwd=workdir.parent, capture_output=True, text=True, env=env, timeout=180,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("gz.theorem1.rel_tol", float("nan")),
+        ("gz.sscore.max_loss_growth", float("nan")),
+        ("gz.theorem1.alphas", [2.0, float("inf")]),
+        ("gz.sscore.lr.adam", float("-inf")),
+    ],
+)
+def test_non_finite_numbers_are_refused_naming_the_key(default_config, key, value):
+    with pytest.raises(ConfigError, match=r"must be finite") as err:
+        check_finite(set_key(default_config, key, value))
+    assert key.split(".")[-1] in str(err.value)
+
+
+def test_snakemake_refuses_nan_and_duplicate_keys_before_any_job(repo, tmp_path):
+    text = (repo / "config/config.yaml").read_text()
+    nan = tmp_path / "nan.yaml"
+    nan.write_text(text.replace("rel_tol: 1.0e-8 ", "rel_tol: .nan ", 1))
+    proc = snakemake_dry_run(repo, nan, tmp_path / "wd")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "gz.theorem1.rel_tol = nan" in out, out[-2000:]
+    dup = tmp_path / "dup.yaml"
+    dup.write_text(text.replace("seed: 20240702", "seed: 1\nseed: 20240702", 1))
+    proc = snakemake_dry_run(repo, dup, tmp_path / "wd")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "duplicate key 'seed'" in out, out[-2000:]
+    assert not (tmp_path / "wd" / "results").exists()
+
+
+def test_duplicate_keys_are_refused_with_the_line(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("gz:\n  data:\n    trials: 8\n  data:\n    trials: 9\n")
+    with pytest.raises(ConfigError, match=r"duplicate key 'data' at line 4 \(first at line 2\)"):
+        check_file(str(path))
+
+
+def test_integer_dataset_key_is_refused_naming_it(default_config):
+    config = copy.deepcopy(default_config)
+    config["ji"]["datasets"][16] = config["ji"]["datasets"]["first"]
+    with pytest.raises(ConfigError, match=r"ji.datasets key 16 must be a string"):
+        check_consistency(config)
+
+
+def test_a_named_config_is_the_whole_configuration(repo, tmp_path):
+    """A user's config is not merged into config/config.yaml: a dataset it removes is gone."""
+    config = yaml.safe_load((repo / "tests/config/tiny.yaml").read_text())
+    del config["ji"]["datasets"]["16x16"]
+    config["ji"]["linapprox"]["table2_datasets"] = ["first"]
+    config["ji"]["inference"]["datasets"] = [d for d in config["ji"]["inference"]["datasets"] if d != "16x16"]
+    config["lmd"]["datasets"] = [d for d in config["lmd"]["datasets"] if d != "16x16"]
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml.safe_dump(config))
+    proc = snakemake_dry_run(repo, mine, tmp_path / "wd")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "16x16" not in proc.stdout, [line for line in proc.stdout.splitlines() if "16x16" in line][:5]
+    assert f"configuration from {mine}" in proc.stderr
+
+
+def test_cuda_is_checked_before_any_job(default_config, monkeypatch):
+    """One behaviour for every rule: a CPU build of torch refuses `device: cuda` at validation, and a
+    local run also needs a visible GPU (a cluster submit host is not checked for one)."""
+    import torch
+
+    cuda = set_key(default_config, "device", "cuda")
+    check_device(default_config, gpu_must_be_visible=True)  # cpu: nothing to check
+    monkeypatch.setattr(torch.version, "cuda", None)
+    with pytest.raises(ConfigError, match=r"CPU build.*make venv TORCH=cuda"):
+        check_device(cuda, gpu_must_be_visible=False)
+    monkeypatch.setattr(torch.version, "cuda", "12.8")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    check_device(cuda, gpu_must_be_visible=False)  # e.g. a SLURM login node
+    with pytest.raises(ConfigError, match="no GPU is visible"):
+        check_device(cuda, gpu_must_be_visible=True)

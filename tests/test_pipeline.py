@@ -1,88 +1,22 @@
 """End-to-end: the whole DAG on tests/config/tiny.yaml in a temporary copy of the repository.
 
 Checks that every figure, table and CSV exists and is sane, that the claims scorecard covers every
-claim, that a second run from scratch gives byte-identical result CSVs, and that changing one config
-key reruns only the jobs it affects.
+claim, that changing one config key or one library module reruns only the jobs it affects, and that
+`make figures` redraws without recomputing. (Byte-identical reruns, other working directories and
+module use are in test_workdir.py.)
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from e2e import planned_jobs, result_csvs, snakemake  # tests/ is on sys.path
+
 pytestmark = pytest.mark.slow
-
-COPY = ["Snakefile", "workflow", "scripts", "config", "profiles", "tests/config"]
-# CSVs that measure the machine (wall times) rather than the mathematics: excluded from byte equality.
-NONDETERMINISTIC = re.compile(r"(^|/)(timing_[^/]*|[^/]*_timing[^/]*)\.csv$|^results/benchmarks/")
-
-
-def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run snakemake on the tiny config; `args` may start with targets (they go first: --configfile
-    takes several values and would swallow a target written after it)."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    n_targets = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
-    targets, options = args[:n_targets], args[n_targets:]
-    cmd = ["snakemake", *targets, "--cores", "2", "--configfile", "tests/config/tiny.yaml", *options]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout)
-    if proc.returncode != 0:
-        logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(workdir.glob("logs/**/*.log")))
-        raise AssertionError(f"snakemake {args} failed:\n{proc.stderr[-6000:]}\n{logs[-12000:]}")
-    return proc
-
-
-def fresh_copy(repo: Path, dest: Path) -> Path:
-    for item in COPY:
-        src, dst = repo / item, dest / item
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dst)
-    return dest
-
-
-def result_csvs(workdir: Path) -> dict[str, bytes]:
-    """Result CSV bytes by path, wall-time CSVs left out; in the scorecard, the rows of claims whose
-    evidence is a wall-time CSV (a speed-up) are left out too, and every other row must be identical."""
-    files = {}
-    for path in sorted(workdir.glob("results/**/*.csv")):
-        rel = path.relative_to(workdir).as_posix()
-        if NONDETERMINISTIC.search(rel):
-            continue
-        if rel == "results/claims.csv":
-            scores = pd.read_csv(path, dtype=str, keep_default_na=False)  # text kept exactly
-            timed = scores["evidence"].map(lambda e: bool(NONDETERMINISTIC.search(e)))
-            files[rel] = scores[~timed].to_csv(index=False).encode()
-        else:
-            files[rel] = path.read_bytes()
-    return files
-
-
-def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
-    """Rule -> job count from the 'Job stats' table of a dry run."""
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return {}
-    table = text.split("Job stats:")[1].split("Reasons:")[0]
-    rows = [line.split() for line in table.splitlines()]
-    return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
-
-
-@pytest.fixture(scope="module")
-def run_a(repo, tmp_path_factory) -> Path:
-    workdir = fresh_copy(repo, tmp_path_factory.mktemp("run_a"))
-    snakemake(workdir)
-    return workdir
 
 
 def test_every_target_exists_and_is_sane(run_a):
@@ -111,22 +45,13 @@ def test_scorecard_covers_every_claim(run_a):
     assert lacking.empty, lacking[["id", "evidence"]].to_string()
 
 
-def test_same_config_gives_identical_csv_bytes(repo, run_a, tmp_path):
-    run_b = fresh_copy(repo, tmp_path / "run_b")
-    snakemake(run_b)
-    a, b = result_csvs(run_a), result_csvs(run_b)
-    assert a.keys() == b.keys()
-    differing = [name for name in a if a[name] != b[name]]
-    assert not differing, f"CSV bytes differ between two runs of the same config: {differing}"
-
-
 @pytest.mark.parametrize(
     ("key", "value", "must_rerun", "must_not_rerun"),
     [
-        ("gz.theorem1.alphas", [0.5, 3.0], {"expnet_theorem1"}, {"gz_problems", "sscore_train"}),
-        ("gz.sscore.steps", 30, {"sscore_train"}, {"gz_problems", "expnet_theorem1"}),
+        ("gz.theorem1.alphas", [0.5, 3.0], {"gz_theorem1"}, {"gz_data", "gz_sscore_train"}),
+        ("gz.sscore.steps", 30, {"gz_sscore_train"}, {"gz_data", "gz_theorem1"}),
         # training length is not a data key: the datasets are kept, only training and its consumers rerun
-        ("ji.datasets.first.steps", 80, {"ji_train", "linapprox_regions"}, {"ji_data", "sscore_train"}),
+        ("ji.datasets.first.steps", 80, {"ji_train", "ji_linapprox_regions"}, {"ji_data", "gz_sscore_train"}),
     ],
 )
 def test_changing_one_key_reruns_only_affected_jobs(run_a, key, value, must_rerun, must_not_rerun):
@@ -141,6 +66,41 @@ def test_changing_one_key_reruns_only_affected_jobs(run_a, key, value, must_reru
     jobs = planned_jobs(snakemake(run_a, "-n", "--configfile", str(changed)))
     assert must_rerun <= jobs.keys(), jobs
     assert not (must_not_rerun & jobs.keys()), jobs
+
+
+def test_editing_a_library_module_reruns_only_the_jobs_that_run_it(run_a):
+    """Rules list their script and the nnmat modules it imports as inputs: an edit of the Xia
+    structured solvers reruns the solver job and what reads its CSV, and nothing of another stage."""
+    module = run_a / "scripts/nnmat/xia/structured.py"
+    original = module.read_text()
+    try:
+        module.write_text(original + "\n# edited by the rerun-scoping test\n")
+        jobs = planned_jobs(snakemake(run_a, "-n"))
+    finally:
+        module.write_text(original)
+    assert "xia_solver" in jobs, jobs
+    compute = {r for r in jobs if not r.startswith(("fig_", "table_", "claims_", "report_"))}
+    assert compute <= {"xia_solver", "xia_provenance"}, jobs  # the merge of its provenance JSON
+    other = ("fig_gz", "fig_ji", "fig_lmd", "table_gz", "table_ji", "table_lmd")
+    assert not any(r.startswith(other) for r in jobs), jobs
+
+
+def test_both_configs_have_the_same_keys(repo):
+    """config/paper.yaml is the default config at the papers' sizes: a named config is the whole
+    configuration, so a section missing from it would silently take the schema's defaults."""
+
+    def keys(node, prefix=""):
+        out = set()
+        for k, v in node.items():
+            path = f"{prefix}.{k}" if prefix else str(k)
+            # dataset entries are names chosen per config; their specs are checked by the schema
+            out |= keys(v, path) if isinstance(v, dict) and not prefix.endswith("datasets") else {path}
+        return out
+
+    default = yaml.safe_load((repo / "config/config.yaml").read_text())
+    for other in ("config/paper.yaml", "tests/config/tiny.yaml"):
+        theirs = yaml.safe_load((repo / other).read_text())
+        assert keys(default) == keys(theirs), (other, keys(default) ^ keys(theirs))
 
 
 def test_figures_redraw_from_csvs_only(run_a):

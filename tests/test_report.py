@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from nnmat import report
 
@@ -31,7 +32,7 @@ def test_config_choices_are_dotted_and_scoped_to_the_section():
     assert report.config_choices(CONFIG, "ji") == []
 
 
-def test_build_groups_by_paper_and_counts_verdicts():
+def test_sections_by_paper_and_assembly_marks_papers_not_run():
     claims = pd.DataFrame(
         {
             "id": ["gz_a", "gz_b", "xia_c"],
@@ -39,19 +40,24 @@ def test_build_groups_by_paper_and_counts_verdicts():
             "verdict": ["reproduced", "differs", "not checkable here"], "reason": "r",
         }
     )  # fmt: skip
-    text = report.build(
-        claims,
+    gz = report.paper_section(
+        report.paper("gz"),
+        claims[claims["id"].str.startswith("gz_")],
         figures={"gz_fig1_sscore": "caption of fig 1"},
         tables={"gz_table": "# Title\n\n| a |\n|---|\n| 1 |\n"},
-        config_text=CONFIG,
-        provenance={"sscore": {"n_jobs": 2, "wall_s_total": 3.5, "git": {"commit": "abc", "dirty": True}}},
+        choices=report.config_choices(CONFIG, "gz"),
+        provenance={"gz/sscore": {"n_jobs": 2, "wall_s_total": 3.5, "git": {"commit": "abc", "dirty": True}}},
     )
-    assert "**All papers:** 3 claims: 1 reproduced, 1 differs, 1 not checkable here." in text
-    gz = text.split("## Xia")[0]
     assert "1 reproduced, 1 differs, 0 not checkable here" in gz
     assert "![gz_fig1_sscore](figures/gz_fig1_sscore.png)" in gz and "caption of fig 1" in gz
     assert "#### Title" in gz and "abc (dirty)" in gz
-    assert "_Not run by this configuration._" in text.split("## Shyh-Chang")[1]
+    text = report.assemble({"gz": gz, "xia": None}, claims[claims["id"].str.startswith("gz_")])
+    assert "**Papers run:** gz. **Claims:** 2: 1 reproduced, 1 differs, 0 not checkable here." in text
+    assert text.index("## Gai") < text.index("## Xia") < text.index("## Ji") < text.index("## Shyh-Chang")
+    for key in ("xia", "ji", "lmd"):
+        assert f"Not run yet in this working directory: `snakemake {key}`" in text
+    with pytest.raises(KeyError, match="unknown paper"):
+        report.paper("relu")
 
 
 def test_every_caption_is_valid_restructuredtext(repo, default_config):

@@ -26,12 +26,24 @@ REPRODUCED, DIFFERS, NOT_CHECKABLE = "reproduced", "differs", "not checkable her
 VERDICTS = (REPRODUCED, DIFFERS, NOT_CHECKABLE)
 REQUIRED_FIELDS = ("id", "paper", "where", "statement", "paper_value")
 COLUMNS = [
-    "id", "paper", "where", "statement", "paper_value", "our_value", "rule", "tolerance",
-    "verdict", "reason", "evidence",
+    "id",
+    "paper",
+    "where",
+    "statement",
+    "paper_value",
+    "our_value",
+    "rule",
+    "tolerance",
+    "verdict",
+    "reason",
+    "evidence",
 ]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
@@ -140,7 +152,9 @@ def score_claim(
     row = {k: claim[k] for k in REQUIRED_FIELDS}
     metric, rule = claim.get("metric"), claim.get("rule")
     row.update(
-        our_value="", rule=describe_rule(rule, metric, config), tolerance=claim.get("tolerance", ""),
+        our_value="",
+        rule=describe_rule(rule, metric, config),
+        tolerance=claim.get("tolerance", ""),
         evidence=claim.get("evidence", ""),
     )
 

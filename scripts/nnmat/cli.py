@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from . import io, provenance
 
@@ -18,6 +21,57 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--provenance", help="write a provenance JSON for this job here")
     return p
+
+
+S = TypeVar("S")
+
+
+def settings_json(settings: Any) -> str:
+    """The canonical JSON of a settings object or mapping: sorted keys, no spaces (stable bytes)."""
+    data = dataclasses.asdict(settings) if dataclasses.is_dataclass(settings) else settings
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def fingerprint(settings: Any, length: int = 10) -> str:
+    """A short digest of a settings object: every field counts, so none can be forgotten."""
+    return hashlib.sha1(settings_json(settings).encode()).hexdigest()[:length]
+
+
+def load_settings(cls: type[S], text: str) -> S:
+    """Build the frozen settings dataclass `cls` from its JSON. Missing and unknown keys are errors:
+    the rule passes exactly the fields the script reads (defaults live in the config schema only)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--settings is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"--settings must be a JSON object, got {type(data).__name__}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    missing, unknown = sorted(names - set(data)), sorted(set(data) - names)
+    if missing or unknown:
+        raise ValueError(f"--settings for {cls.__name__}: missing keys {missing}, unknown keys {unknown}")
+    return cls(**data)
+
+
+def add_settings(p: argparse.ArgumentParser, cls: type) -> None:
+    """The one `--settings JSON` argument of a script, parsed into `cls` (required)."""
+    keys = ", ".join(f.name for f in dataclasses.fields(cls))
+
+    def parse(text: str) -> Any:
+        try:
+            return load_settings(cls, text)
+        except (ValueError, TypeError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+
+    p.add_argument("--settings", type=parse, required=True, help=f"JSON object with keys: {keys}")
+
+
+def params(args: argparse.Namespace) -> dict[str, Any]:
+    """The resolved parameters of a job for its log and provenance: paths plus the settings fields."""
+    out = {k: v for k, v in vars(args).items() if k != "settings"}
+    if getattr(args, "settings", None) is not None:
+        out["settings"] = dataclasses.asdict(args.settings)
+    return out
 
 
 def setup_logging(level: int = logging.INFO) -> logging.Logger:

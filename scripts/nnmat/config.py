@@ -2,14 +2,72 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from typing import Any
+
+import yaml
 
 
 class ConfigError(ValueError):
     """A config that is valid key by key but inconsistent as a whole; the message names the keys."""
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key written twice in one mapping (plain YAML keeps the last)."""
+
+
+def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(
+                f"duplicate key {key!r} at line {key_node.start_mark.line + 1} "
+                f"(first at line {seen[key]}) of {node.start_mark.name}"
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def check_file(path: str) -> None:
+    """Refuse a config file with duplicate keys (Snakemake's loader would silently keep the last)."""
+    with open(path) as f:
+        yaml.load(f, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def _leaves(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _leaves(value, f"{path}[{i}]")
+    else:
+        yield path, node
+
+
+def check_finite(config: dict[str, Any]) -> None:
+    """Refuse NaN and infinities anywhere: JSON Schema bounds never reject NaN (every comparison with
+    it is false) and .inf passes exclusiveMinimum, so the schema alone lets both through."""
+    for path, value in _leaves(config):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{path} = {value}: numbers in the config must be finite")
+
+
+def check_names(config: dict[str, Any]) -> None:
+    """Dataset names become file names and wildcards: strings of safe characters only."""
+    for key in ("datasets",):
+        for name in config.get("ji", {}).get(key, {}):
+            if not isinstance(name, str):
+                raise ConfigError(f"ji.{key} key {name!r} must be a string (quote it in YAML)")
+
+
 def check_consistency(config: dict[str, Any]) -> None:
+    check_names(config)
     gz = config["gz"]
     trials, runs = gz["data"]["trials"], gz["sscore"]["runs"]
     if runs > trials:
@@ -27,8 +85,8 @@ def check_consistency(config: dict[str, Any]) -> None:
         raise ConfigError(f"gz.sscore.lr has no learning rate for optimizer(s) {missing_lr}")
     if "datasets" in config.get("ji", {}):
         check_ji(config["ji"])
-        if "linapprox" in config:
-            check_linapprox(config["linapprox"], config["ji"]["datasets"])
+        if "linapprox" in config["ji"]:
+            check_linapprox(config["ji"]["linapprox"], config["ji"]["datasets"])
         for name in config.get("lmd", {}).get("datasets", []):
             if name not in config["ji"]["datasets"]:
                 raise ConfigError(f"lmd.datasets names {name!r}, not a key of ji.datasets")
@@ -60,9 +118,9 @@ def check_ji(ji: dict[str, Any]) -> None:
 def check_linapprox(lin: dict[str, Any], datasets: dict[str, Any]) -> None:
     """The linear-approximation stage refers to certified datasets (and the small model where needed)."""
     named = {
-        **{f"linapprox.table2_datasets ({d})": d for d in lin["table2_datasets"]},
-        "linapprox.regions.dataset": lin["regions"]["dataset"],
-        "linapprox.radius_sweep.dataset": lin["radius_sweep"]["dataset"],
+        **{f"ji.linapprox.table2_datasets ({d})": d for d in lin["table2_datasets"]},
+        "ji.linapprox.regions.dataset": lin["regions"]["dataset"],
+        "ji.linapprox.radius_sweep.dataset": lin["radius_sweep"]["dataset"],
     }
     for key, name in named.items():
         if name not in datasets:
@@ -74,7 +132,30 @@ def check_linapprox(lin: dict[str, Any], datasets: dict[str, Any]) -> None:
     regions = lin["regions"]["dataset"]
     if "small" not in datasets[regions]["archs"]:
         raise ConfigError(
-            f"linapprox.regions.dataset {regions!r} must train the small model (ji.datasets.{regions}.archs)"
+            f"ji.linapprox.regions.dataset {regions!r} must train the small model "
+            f"(ji.datasets.{regions}.archs)"
+        )
+
+
+def check_device(config: dict[str, Any], gpu_must_be_visible: bool) -> None:
+    """`device: cuda` is checked once, before any job, the same way for every rule: the installed torch
+    must be a CUDA build, and for a run on this machine a GPU must be visible (a cluster's login node
+    has none, so there only the build is checked; the job on the GPU node finds its device)."""
+    if config.get("device") != "cuda":
+        return
+    import torch  # only for cuda configs: importing torch costs seconds at every DAG build
+
+    if torch.version.cuda is None:
+        raise ConfigError(
+            f"device: cuda, but the installed torch {torch.__version__} is a CPU build "
+            "(torch.version.cuda is None): install the CUDA build with `make venv TORCH=cuda` (README, "
+            "GPUs), or set device: cpu"
+        )
+    if gpu_must_be_visible and not torch.cuda.is_available():
+        raise ConfigError(
+            "device: cuda, but no GPU is visible on this machine (torch.cuda.is_available() is False); "
+            "run on a GPU node, submit through a cluster profile (--profile profiles/slurm), or set "
+            "device: cpu"
         )
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from test_pipeline import fresh_copy, result_csvs, snakemake  # tests/ is on sys.path (tests/conftest.py)
+from e2e import fresh_copy, result_csvs, snakemake  # tests/ is on sys.path (tests/conftest.py)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -97,15 +97,19 @@ def squeue_states(slurm_ids: set[str]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, tuple[Path, str, float]]:
-    """The tiny config through SLURM, then locally. Both copies of the repository are taken at the
-    same moment, so an edit made in between cannot make them differ."""
+    """The tiny config through SLURM, then locally, from one copy of the repository taken once (so an
+    edit made in between cannot make them differ), each in an empty working directory of its own
+    (`--directory`: results on scratch, code in the clone)."""
     base = tmp_path_factory.mktemp("tiny")
-    dirs = {"slurm": fresh_copy(REPO, base / "slurm"), "local": fresh_copy(REPO, base / "local")}
-    args = {"slurm": ("--profile", PROFILE), "local": ()}
+    clone = fresh_copy(REPO, base / "clone")
+    args = {"slurm": ("--profile", str(clone / PROFILE)), "local": ()}
     results = {}
-    for name, workdir in dirs.items():  # one after the other: each has the machine's CPUs to itself
+    for name in ("slurm", "local"):  # one after the other: each has the machine's CPUs to itself
+        workdir = base / name
+        workdir.mkdir()
         start = time.monotonic()
-        proc = snakemake(workdir, *args[name], timeout=1800)
+        tiny = str(clone / "tests/config/tiny.yaml")
+        proc = snakemake(workdir, *args[name], timeout=1800, snakefile=clone / "Snakefile", configfile=tiny)
         results[name] = (workdir, proc.stdout + proc.stderr, time.monotonic() - start)
     return results
 

@@ -1,76 +1,92 @@
-# The claims scorecard: every claim of config/claims.yaml scored against this run's CSVs.
-import json
+# The claims scorecard and REPORT.md, one part per paper, so that `snakemake <paper>` rebuilds that
+# paper's part alone and REPORT.md keeps the other papers' last sections (or marks them not run).
 
-SSCORE = GZ["sscore"]
+PAPERS = ("gz", "xia", "ji", "lmd")
+PAPER_FIGURES = {"gz": GZ_FIGURES, "xia": XIA_FIGURES, "ji": JI_FIGURES, "lmd": LMD_FIGURES}
+PAPER_TABLES = {"gz": GZ_TABLES, "xia": XIA_TABLES, "ji": JI_TABLES, "lmd": LMD_TABLES}
+PAPER_RESULTS = {"gz": GZ_RESULTS, "xia": XIA_RESULTS, "ji": JI_RESULTS, "lmd": LMD_RESULTS}
+# The evidence a claim may cite: this config's CSVs (nothing left in the directory by another config).
+PAPER_EVIDENCE = {"gz": GZ_EVIDENCE, "xia": XIA_EVIDENCE, "ji": JI_EVIDENCE, "lmd": LMD_EVIDENCE}
+PAPER_PROVENANCE = {"gz": GZ_PROVENANCE, "xia": XIA_PROVENANCE, "ji": JI_PROVENANCE, "lmd": LMD_PROVENANCE}
+# The config file whose "our choice" comments REPORT.md lists: the one this run was given.
+CONFIG_FILE = str(workflow.overwrite_configfiles[0]) if workflow.overwrite_configfiles else DEFAULT_CONFIG
+REPORT_FILES = ["REPORT.md", "results/claims.csv", "results/tables/claims.md"]
 
-# The evidence a claim may cite: this config's result CSVs and tables (nothing left by another config).
-CLAIM_EVIDENCE = (
-    GZ_DATA_SUMMARIES
-    + expand("results/expnet/theorem1_d{d}.csv", d=GZ["theorem1"]["dims"])
-    + expand("results/expnet/depth_d{d}.csv", d=GZ["theorem1"]["dims"])
-    + [f"results/expnet/near_singular_d{GZ_NEAR['d']}.csv", "results/expnet/mpmath.csv"]
-    + expand(
-        "results/sscore/trace_d{d}_{activation}_{optimizer}.csv",
-        d=SSCORE["dims"],
-        activation=SSCORE["activations"],
-        optimizer=SSCORE["optimizers"],
-    )
-    + [t for t in EXPNET_TABLES + SSCORE_TABLES + RELU_TABLES + JI_TABLES + LIN_TABLES + LMD_TABLES if t.endswith(".csv")]
-    + [f"{JI_DIR}/whycant_fit.csv", f"{JI_DIR}/whycant_neighbourhood.csv"]
-)
 
-# Every figure and table of the run, and each stage's merged provenance (for REPORT.md).
-ALL_FIGURES = EXPNET_FIGURES + SSCORE_FIGURES + RELU_FIGURES + JI_FIGURES + LIN_FIGURES + LMD_FIGURES
-ALL_TABLES = EXPNET_TABLES + SSCORE_TABLES + RELU_TABLES + JI_TABLES + LIN_TABLES + LMD_TABLES
-STAGE_PROVENANCE = [
-    f"results/{stage}/provenance.json" for stage in ("expnet", "sscore", "relu", "ji", "linapprox", "lmd")
-]
-REPORT_OUTPUTS = ["results/claims.csv", "results/tables/claims.md", "REPORT.md"]
+PAPER_TARGETS = {p: paper_target(p) for p in PAPERS}
+PAPER_TARGETS["all"] = REPORT_FILES
 
 
 localrules:
-    claims_report,
+    claims_paper,
+    report_section,
     report_md,
 
 
-rule claims_report:
-    """Score every claim: results/claims.csv (machine) and results/tables/claims.md (people)."""
+rule claims_paper:
+    """Score one paper's claims: results/claims/{paper}.csv (machine) and a Markdown scorecard."""
     input:
-        claims="config/claims.yaml",
-        evidence=CLAIM_EVIDENCE,
+        claims=os.path.join(REPO, "config", "claims.yaml"),
+        evidence=lambda wc: [f for f in PAPER_EVIDENCE[wc.paper] if f.endswith(".csv")],
+        code=code("claims_report.py"),
     output:
-        csv="results/claims.csv",
-        md=report("results/tables/claims.md", category="Claims scorecard"),
+        csv="results/claims/{paper}.csv",
+        md=report("results/tables/claims_{paper}.md", category="Claims scorecard"),
     params:
         config_json=json.dumps(config, sort_keys=True),
+    wildcard_constraints:
+        paper="|".join(PAPERS),
     log:
-        "logs/report/claims.log",
+        "logs/{paper}/claims.log",
     conda:
         "../envs/nnmat.yaml"
     shell:
-        "python scripts/claims_report.py {input.evidence:q} --claims {input.claims:q} "
-        "--config-json {params.config_json:q} --out {output.csv:q} --markdown {output.md:q} "
-        "> {log:q} 2>&1"
+        python("claims_report.py") + "{input.evidence:q} --paper {wildcards.paper} "
+        "--claims {input.claims:q} --config-json {params.config_json:q} --out {output.csv:q} "
+        "--markdown {output.md:q} > {log:q} 2>&1"
+
+
+rule report_section:
+    """One paper's part of REPORT.md: scorecard, figures with captions, tables, choices, provenance."""
+    input:
+        claims="results/claims/{paper}.csv",
+        figures=lambda wc: [f for f in PAPER_FIGURES[wc.paper] if f.endswith(".png")],
+        tables=lambda wc: [t for t in PAPER_TABLES[wc.paper] if t.endswith(".md")],
+        provenance=lambda wc: PAPER_PROVENANCE[wc.paper],
+        config=CONFIG_FILE,
+        code=code("report_md.py"),
+    output:
+        "results/report/{paper}.md",
+    params:
+        config_json=json.dumps(config, sort_keys=True),
+        captions=os.path.join(REPO, "workflow", "report"),
+    wildcard_constraints:
+        paper="|".join(PAPERS),
+    log:
+        "logs/{paper}/report_section.log",
+    conda:
+        "../envs/nnmat.yaml"
+    shell:
+        python("report_md.py") + "section --paper {wildcards.paper} --claims {input.claims:q} "
+        "--figures {input.figures:q} --tables {input.tables:q} --captions {params.captions:q} "
+        "--config {input.config:q} --config-json {params.config_json:q} "
+        "--stage-provenance {input.provenance:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule report_md:
-    """REPORT.md: per paper the scorecard, figures with captions, tables, our choices and provenance."""
+    """REPORT.md and results/claims.csv: every paper's section and scorecard, in paper order."""
     input:
-        claims="results/claims.csv",
-        figures=[f for f in ALL_FIGURES if f.endswith(".png")],
-        tables=[t for t in ALL_TABLES if t.endswith(".md")],
-        provenance=STAGE_PROVENANCE,
-        config="config/config.yaml",
+        sections=expand("results/report/{paper}.md", paper=PAPERS),
+        claims=expand("results/claims/{paper}.csv", paper=PAPERS),
+        code=code("report_md.py"),
     output:
-        "REPORT.md",
-    params:
-        config_json=json.dumps(config, sort_keys=True),
+        md="REPORT.md",
+        claims="results/claims.csv",
+        claims_md=report("results/tables/claims.md", category="Claims scorecard"),
     log:
         "logs/report/report_md.log",
     conda:
         "../envs/nnmat.yaml"
     shell:
-        "python scripts/report_md.py --claims {input.claims:q} --figures {input.figures:q} "
-        "--tables {input.tables:q} --captions workflow/report --config {input.config:q} "
-        "--config-json {params.config_json:q} --stage-provenance {input.provenance:q} --out {output:q} "
-        "> {log:q} 2>&1"
+        python("report_md.py") + "assemble --workdir . --out {output.md:q} "
+        "--claims-out {output.claims:q} --markdown {output.claims_md:q} > {log:q} 2>&1"
