@@ -1,4 +1,4 @@
-"""Score the claims of config/claims.yaml against the pipeline's CSVs (DESIGN.md section 5).
+"""Score the claims of config/claims/<paper>.yaml against the pipeline's CSVs (see its README.md).
 
 Each claim names an evidence CSV (a glob matched against the files the report rule was given, so a
 stale file from another config is never used), an optional row filter, a metric that turns the rows
@@ -7,7 +7,12 @@ into one number, and a rule on that number. The verdict is computed, never typed
 - ``reproduced``: the rule holds;
 - ``differs``: the rule fails (our number is reported beside the paper's);
 - ``not checkable here``: the claim says why (``not_checkable``), or its evidence is missing, or the
-  filter leaves no rows, or the metric is not finite.
+  filter leaves no rows, or the metric is not finite, or its null satisfies the rule too;
+- ``needs paper scale`` / ``needs GPU``: the config does not meet the claim's ``requires`` (the set-up
+  in which the claim applies); our number is still reported.
+
+A paper claim carries a null: evidence from a model or procedure that should not satisfy it, scored
+by the same metric and rule. A rule that the null passes as well cannot fail, so it proves nothing.
 """
 
 from __future__ import annotations
@@ -23,21 +28,16 @@ import pandas as pd
 from scipy import stats
 
 REPRODUCED, DIFFERS, NOT_CHECKABLE = "reproduced", "differs", "not checkable here"
-VERDICTS = (REPRODUCED, DIFFERS, NOT_CHECKABLE)
-REQUIRED_FIELDS = ("id", "paper", "where", "statement", "paper_value")
+NEEDS_PAPER_SCALE, NEEDS_GPU = "needs paper scale", "needs GPU"
+VERDICTS = (REPRODUCED, DIFFERS, NOT_CHECKABLE, NEEDS_PAPER_SCALE, NEEDS_GPU)
+KINDS = ("paper", "extension", "sanity")
+REQUIRED_FIELDS = ("id", "kind", "paper", "where", "statement", "paper_value")
+# fmt: off
 COLUMNS = [
-    "id",
-    "paper",
-    "where",
-    "statement",
-    "paper_value",
-    "our_value",
-    "rule",
-    "tolerance",
-    "verdict",
-    "reason",
-    "evidence",
+    "id", "kind", "paper", "where", "statement", "paper_value", "our_value", "rule", "tolerance",
+    "verdict", "reason", "evidence", "null", "null_value", "null_verdict", "reading",
 ]
+# fmt: on
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -139,6 +139,89 @@ def match_evidence(pattern: str, available: Sequence[str]) -> list[str]:
     return sorted(p for p in available if fnmatch.fnmatch(p, pattern))
 
 
+def config_value(config: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = config
+    for key in dotted.split("."):
+        node = node[key]
+    return node
+
+
+def unmet_requirement(claim: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(verdict, reason) of the first `requires` entry this config does not meet, else None."""
+    for req in claim.get("requires") or []:
+        if req.get("verdict") not in (NEEDS_PAPER_SCALE, NEEDS_GPU):
+            raise ClaimSpecError(
+                f"claim {claim['id']!r}: requires.verdict must be {NEEDS_PAPER_SCALE!r} or {NEEDS_GPU!r}"
+            )
+        value = config_value(config, req["key"])
+        met = value == req["equals"] if "equals" in req else check_rule(float(value), req, config)
+        if not met:
+            return req["verdict"], f"{req['reason']} (here {req['key']} = {value})"
+    return None
+
+
+def evaluate(
+    evidence: str,
+    filter_: str | None,
+    metric: Mapping[str, Any],
+    available: Sequence[str],
+    read_csv: Callable[[str], pd.DataFrame],
+    config: Mapping[str, Any],
+) -> tuple[float | None, list[str], int, str]:
+    """(metric value or None, evidence files, rows used, why None) of one evidence selection."""
+    files = match_evidence(evidence, available)
+    if not files:
+        return None, [], 0, f"evidence {evidence} was not produced by this run"
+    df = pd.concat([read_csv(f) for f in files], ignore_index=True)
+    if filter_:
+        df = df.query(_format(filter_, config))
+    if df.empty:
+        return None, files, 0, "no evidence rows after the filter (not in this config)"
+    value = compute_metric(df, metric, config)
+    if not math.isfinite(value):
+        return None, files, len(df), f"metric is not finite ({value}: too few usable rows)"
+    return value, files, len(df), ""
+
+
+def _check_spec(claim: Mapping[str, Any]) -> None:
+    missing = [f for f in REQUIRED_FIELDS if f not in claim]
+    if missing:
+        raise ClaimSpecError(f"claim {claim.get('id', '?')!r} lacks fields {missing}")
+    if claim["kind"] not in KINDS:
+        raise ClaimSpecError(f"claim {claim['id']!r}: kind must be one of {KINDS}, not {claim['kind']!r}")
+    if claim["kind"] == "paper" and not claim.get("not_checkable") and not claim.get("null"):
+        raise ClaimSpecError(f"paper claim {claim['id']!r} needs a null: evidence under which it must fail")
+    if not claim.get("not_checkable") and not (
+        claim.get("metric") and claim.get("rule") and claim.get("evidence")
+    ):
+        raise ClaimSpecError(f"claim {claim['id']!r} needs evidence, metric and rule (or not_checkable)")
+
+
+def score_null(claim: Mapping[str, Any], available, read_csv, config) -> dict[str, Any]:
+    """The claim's metric and rule on its null evidence: null_value and null_verdict."""
+    null = claim.get("null")
+    if not null:
+        return {"null": "", "null_value": "", "null_verdict": ""}
+    value, _, _, why = evaluate(
+        null.get("evidence", claim["evidence"]),
+        null.get("filter"),
+        claim["metric"],
+        available,
+        read_csv,
+        config,
+    )
+    verdict = (
+        NOT_CHECKABLE
+        if value is None
+        else (REPRODUCED if check_rule(value, claim["rule"], config) else DIFFERS)
+    )
+    return {
+        "null": null["what"],
+        "null_value": "" if value is None else f"{value:.6g}",
+        "null_verdict": verdict,
+    }
+
+
 def score_claim(
     claim: Mapping[str, Any],
     available: Sequence[str],
@@ -146,16 +229,16 @@ def score_claim(
     config: Mapping[str, Any],
 ) -> dict[str, Any]:
     """One row of results/claims.csv."""
-    missing = [f for f in REQUIRED_FIELDS if f not in claim]
-    if missing:
-        raise ClaimSpecError(f"claim {claim.get('id', '?')!r} lacks fields {missing}")
-    row = {k: claim[k] for k in REQUIRED_FIELDS}
+    _check_spec(claim)
     metric, rule = claim.get("metric"), claim.get("rule")
+    row = {k: claim[k] for k in REQUIRED_FIELDS}
     row.update(
         our_value="",
         rule=describe_rule(rule, metric, config),
         tolerance=claim.get("tolerance", ""),
         evidence=claim.get("evidence", ""),
+        reading=claim.get("reading", ""),
+        **{"null": (claim.get("null") or {}).get("what", ""), "null_value": "", "null_verdict": ""},
     )
 
     def verdict(v: str, reason: str) -> dict[str, Any]:
@@ -163,24 +246,24 @@ def score_claim(
 
     if claim.get("not_checkable"):
         return verdict(NOT_CHECKABLE, claim["not_checkable"])
-    if not (metric and rule and claim.get("evidence")):
-        raise ClaimSpecError(f"claim {claim['id']!r} needs evidence, metric and rule (or not_checkable)")
-    files = match_evidence(claim["evidence"], available)
-    if not files:
-        return verdict(NOT_CHECKABLE, f"evidence {claim['evidence']} was not produced by this run")
-    df = pd.concat([read_csv(f) for f in files], ignore_index=True)
-    row["evidence"] = ";".join(files)
-    if claim.get("filter"):
-        df = df.query(_format(claim["filter"], config))
-    if df.empty:
-        return verdict(NOT_CHECKABLE, "no evidence rows after the filter (not in this config)")
-    value = compute_metric(df, metric, config)
+    value, files, n_rows, why = evaluate(
+        claim["evidence"], claim.get("filter"), metric, available, read_csv, config
+    )
+    if files:
+        row["evidence"] = ";".join(files)
+    if value is None:
+        return verdict(NOT_CHECKABLE, why)
     row["our_value"] = f"{value:.6g}"
-    if not math.isfinite(value):
-        return verdict(NOT_CHECKABLE, "metric is not finite (too few usable rows)")
+    row.update(score_null(claim, available, read_csv, config))
     holds = check_rule(value, rule, config)
+    unmet = unmet_requirement(claim, config)
+    if unmet:
+        return verdict(*unmet)
+    if holds and row["null_verdict"] == REPRODUCED:
+        why = f"the null ({row['null']}) passes the rule too ({row['null_value']}): it cannot fail here"
+        return verdict(NOT_CHECKABLE, f"measured {value:.3g}, but {why}")
     reason = claim.get("reason_pass" if holds else "reason_fail") or (
-        f"measured {value:.3g}; rule {row['rule']} {'holds' if holds else 'fails'} on {len(df)} rows"
+        f"measured {value:.3g}; rule {row['rule']} {'holds' if holds else 'fails'} on {n_rows} rows"
     )
     return verdict(REPRODUCED if holds else DIFFERS, reason)
 
@@ -199,9 +282,30 @@ def score_all(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def counts(scores: pd.DataFrame) -> str:
+    """'n reproduced, n differs, ...' (verdicts that occur, plus the first three always)."""
+    c = scores["verdict"].value_counts()
+    return ", ".join(f"{int(c.get(v, 0))} {v}" for v in VERDICTS if v in VERDICTS[:3] or c.get(v, 0))
+
+
 def to_markdown(scores: pd.DataFrame) -> str:
-    counts = scores["verdict"].value_counts()
-    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS)
+    """The scorecard: paper claims (the headline), then our extensions, then sanity checks."""
     cols = ["id", "where", "paper_value", "our_value", "rule", "verdict", "reason"]
-    table = scores[cols].to_markdown(index=False)
-    return f"# Claims scorecard\n\n{len(scores)} claims: {summary}.\n\n{table}\n"
+    parts = ["# Claims scorecard", ""]
+    for kind, title in (
+        ("paper", "Claims of the papers"),
+        ("extension", "Our extensions"),
+        ("sanity", "Sanity checks"),
+    ):
+        mine = scores[scores["kind"] == kind]
+        if mine.empty:
+            continue
+        parts += [
+            f"## {title}",
+            "",
+            f"{len(mine)} claims: {counts(mine)}.",
+            "",
+            mine[cols].to_markdown(index=False),
+            "",
+        ]
+    return "\n".join(parts)

@@ -26,7 +26,7 @@ localrules:
 rule claims_paper:
     """Score one paper's claims: results/claims/{paper}.csv (machine) and a Markdown scorecard."""
     input:
-        claims=os.path.join(REPO, "config", "claims.yaml"),
+        claims=lambda wc: os.path.join(REPO, "config", "claims", f"{wc.paper}.yaml"),
         evidence=lambda wc: [f for f in PAPER_EVIDENCE[wc.paper] if f.endswith(".csv")],
         code=code("claims_report.py"),
     output:
