@@ -36,16 +36,17 @@ def main(argv: list[str] | None = None) -> None:
         # All activations in one batch: one Python loop and one batched solve per step.
         trace = sscore.train(problems, s, progress=progress)
         extra["init_seeds"] = sorted(set(trace["seed"].tolist()))
-        for final in sscore.final_summary(trace).itertuples(index=False):
+        summary = sscore.final_summary(trace)
+        for final in summary[summary["at"] == "final"].itertuples(index=False):
             log.info(
                 "d=%d %s %s: final s median %.4g (min %.4g, max %.4g), singular steps %d, "
                 "growth rejections %d, init redraws %d, flagged runs %d",
                 final.d,
                 final.activation,
                 final.optimizer,
-                final.s_final_median,
-                final.s_final_min,
-                final.s_final_max,
+                final.s_median,
+                final.s_min,
+                final.s_max,
                 final.singular_steps_total,
                 final.growth_rejections_total,
                 final.init_redraws_total,

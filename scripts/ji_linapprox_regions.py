@@ -16,6 +16,10 @@ C x + c against the linear approximation M_lin x + c_lin (eq. 12); and for each 
 output entry k (row-major entry of the inverse) the LP max |g_k| over (region) ∩ (box), g = f - L (E.2.2).
 Outputs (tidy CSVs, every row keyed by dataset, model, arch, seed_index, sample_seed):
 
+  Every model is analysed beside a random network of its shape (model ARCH_seedK_untrained, weights
+  "untrained", torch's default init from a derived seed; no LPs): the null of the regions and
+  coefficient claims. Key columns weights, test_mae, constant_mae (inv(A0) on the test set) and learned
+  (test MAE <= half the constant's, nnmat.ji.baselines) are in every row of the regions CSV.
   regions       per (model, pattern): rank, pattern, count, fraction, n_active, active_units,
                 max_abs_diff_weight = max |C - M_lin|, max_abs_diff_bias = max |c - c_lin|,
                 max_abs_diff_bias_centred = max |(C - M_lin) vec(A0) + c - c_lin| (the gap at A0),
@@ -37,16 +41,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from nnmat import cli, io, seeding
+from nnmat.ji import baselines
 from nnmat.ji import linapprox as la
+from nnmat.ji.mlp import linear_init_
 from nnmat.ji.names import parse_model_stem
 
 STAGE = "linapprox_regions"
 
 
-def analyse_model(W, A0: np.ndarray, radius: float, X: np.ndarray, keys: dict, min_fraction: float, log):
-    """The three tables of one model on the samples X (N, n^2)."""
+def analyse_model(
+    W, A0: np.ndarray, radius: float, X: np.ndarray, keys: dict, min_fraction: float, log, lps: bool = True
+):
+    """The three tables of one model on the samples X (N, n^2); without `lps`, no linear programs."""
     W1, b1, W2, b2 = W
     M_lin, c_lin = la.linear_affine(A0)
     lo, hi = A0.ravel() - radius, A0.ravel() + radius
@@ -68,8 +77,8 @@ def analyse_model(W, A0: np.ndarray, radius: float, X: np.ndarray, keys: dict, m
             ):
                 coef.insert(i, col, val)
             coef_frames.append(coef)
-        lps = la.gap_lp(W1, b1, W2, b2, pattern, lo, hi, M_lin, c_lin)
-        for r in lps:
+        lps_ = la.gap_lp(W1, b1, W2, b2, pattern, lo, hi, M_lin, c_lin) if lps else []
+        for r in lps_:
             x_star = r.pop("x_star")
             k = r["output_entry"]
             max_sampled = float(sampled.loc[code, k])
@@ -81,20 +90,22 @@ def analyse_model(W, A0: np.ndarray, radius: float, X: np.ndarray, keys: dict, m
             row["sampled_within_bound"] = bool(ok and max_sampled <= r["lp_max_abs"] + la.BOUND_TOL)
             row.update({f"x_star_{j}": v for j, v in enumerate(x_star)})
             lp_rows.append(row)
-        lp_max = [r["lp_max_abs"] for r in lps if r["status"] == "optimal"]
+        lp_max = [r["lp_max_abs"] for r in lps_ if r["status"] == "optimal"]
         region_rows.append(
             {
                 **keys,
                 **reg._asdict(),
                 **diffs,
                 "lp_max_abs": max(lp_max) if lp_max else np.nan,
-                "lp_flagged": sum(r["status"] != "optimal" for r in lps),
+                "lp_flagged": sum(r["status"] != "optimal" for r in lps_),
             }
         )
         progress.update()
     regions_df = pd.DataFrame(region_rows)
     lp_df = pd.DataFrame(lp_rows)
     top = regions_df.head(2)
+    if not lps:
+        return regions_df, coef_frames, lp_df
     log.info(
         "%s: %d patterns with data; top two %s hold %.4f of the samples; their max |C - M_lin| %s, "
         "max |c - c_lin| %s (at the centre %s)",
@@ -117,6 +128,18 @@ def analyse_model(W, A0: np.ndarray, radius: float, X: np.ndarray, keys: dict, m
     return regions_df, coef_frames, lp_df
 
 
+def untrained_weights(W, seed: int):
+    """(W1, b1, W2, b2) of a random network of the shapes of W: torch.nn.Linear's default init from `seed`
+    (the null of the claims about what training made of the small model)."""
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for w in (W[0], W[2]):
+        weight, bias = torch.empty(w.shape, dtype=torch.float64), torch.empty(w.shape[0], dtype=torch.float64)
+        linear_init_(weight, bias, gen)
+        out += [weight.numpy(), bias.numpy()]
+    return tuple(out)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = cli.parser(__doc__)
     p.add_argument("--data", required=True, help="NPZ of the dataset (A0, radius)")
@@ -129,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     settings: la.RegionsSettings = args.settings
     log = cli.setup_logging()
     data = io.read_npz(args.data)
-    missing = {"A0", "radius"} - set(data)
+    missing = {"A0", "radius", "X_test", "Y_test"} - set(data)
     if missing:
         p.error(f"{args.data} lacks {sorted(missing)} (keys: {sorted(data)})")
     A0, radius = data["A0"].astype(np.float64), float(data["radius"])
@@ -147,18 +170,31 @@ def main(argv: list[str] | None = None) -> None:
             p.error(f"{path}: {exc}")
         if W[0].shape[1] != d or W[2].shape[0] != d:
             p.error(f"{path} maps {W[0].shape[1]} -> {W[2].shape[0]} values, the data needs {d} -> {d}")
-        models.append((path, parsed, W))
+        models.append((Path(path).stem, parsed, W, "trained"))
+    X_test, Y_test = data["X_test"].astype(np.float64), data["Y_test"].astype(np.float64)
+    constant_mae = baselines.mae(baselines.constant_prediction(A0, len(X_test)), Y_test)
     with cli.stage(STAGE, cli.params(args), args.provenance) as extra:
         extra["seeds"] = {}
+        for stem, (arch, seed_index), W, _ in list(models):
+            init = seeding.derive_seed(settings.seed, STAGE, "untrained", seed_index)
+            extra["seeds"][f"{stem}_untrained_init"] = init
+            models.append((f"{stem}_untrained", (arch, seed_index), untrained_weights(W, init), "untrained"))
         regions, coefs, lps = [], [], []
-        for path, (arch, seed_index), W in models:
+        for stem, (arch, seed_index), W, weights in models:
             seed = seeding.derive_seed(settings.seed, STAGE, settings.dataset, seed_index)
-            extra["seeds"][Path(path).stem] = seed
+            extra["seeds"][stem] = seed
+            test_mae = baselines.mae(
+                la.forward(*W, X_test.reshape(len(X_test), d)).reshape(Y_test.shape), Y_test
+            )
             keys = {
                 "dataset": settings.dataset,
-                "model": Path(path).stem,
+                "model": stem,
                 "arch": arch,
                 "seed_index": seed_index,
+                "weights": weights,
+                "test_mae": test_mae,
+                "constant_mae": constant_mae,
+                "learned": baselines.learned(test_mae, constant_mae),
             }
             keys["sample_seed"] = seed
             rng = np.random.default_rng(seed)
@@ -166,7 +202,9 @@ def main(argv: list[str] | None = None) -> None:
             log.info(
                 "%s: %d samples in the box of half-width %.6g (seed %d)", keys["model"], len(X), radius, seed
             )
-            r, c, lp = analyse_model(W, A0, radius, X, keys, settings.coef_min_fraction, log)
+            r, c, lp = analyse_model(
+                W, A0, radius, X, keys, settings.coef_min_fraction, log, lps=weights == "trained"
+            )
             regions.append(r)
             coefs.extend(c)
             lps.append(lp)

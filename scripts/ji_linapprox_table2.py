@@ -8,8 +8,11 @@
 One call per dataset (settings: nnmat.ji.linapprox.Table2Settings, the dataset's name).
 Rows (tidy): dataset, radius (the box half-width of the dataset), n_test, method,
 model, seed_index, test_mae (the paper's metric: mean over test matrices and entries of |pred - A^-1|),
-test_max_abs_err. Methods: linear_1st (eq. 12: A0^-1 - A0^-1 Delta A0^-1, the paper's row), linear_2nd
-(adds A0^-1 Delta A0^-1 Delta A0^-1; our extra row, for context), then one row per model file named
+test_max_abs_err, max_abs_diff_to_linear_1st (max |pred - linear_1st| over entries), learned (test MAE at
+most half the constant predictor's). Methods: linear_1st (eq. 12: A0^-1 - A0^-1 Delta A0^-1, the paper's
+row), linear_2nd (adds A0^-1 Delta A0^-1 Delta A0^-1; our extra row, for context), constant (inv(A0) for
+every input: the null of the learned models), eq11_relu (the 2-layer ReLU network of eq. 11 with 2 n^2
+hidden units built to realise linear_1st, in float64: a construction check), then one row per model file named
 ARCH_seedK.pt (method = ARCH, seed_index = K; -1 for the approximations). Approximations in float64;
 networks as deployed (float32 input, row-major).
 """
@@ -22,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from nnmat import cli, io
+from nnmat.ji import baselines
 from nnmat.ji import linapprox as la
 from nnmat.ji.mlp import load_model
 from nnmat.ji.names import parse_model_stem
@@ -56,8 +60,13 @@ def main(argv: list[str] | None = None) -> None:
     with cli.stage(STAGE, cli.params(args), args.provenance):
         base = {"dataset": name, "radius": float(data["radius"]), "n_test": len(X)}
         rows = []
-        for method, approx in (("linear_1st", la.first_order), ("linear_2nd", la.second_order)):
-            pred = approx(A0, X)
+        linear = la.first_order(A0, X)
+        for method, pred in (
+            ("linear_1st", linear),
+            ("linear_2nd", la.second_order(A0, X)),
+            ("constant", baselines.constant_prediction(A0, len(X))),
+            ("eq11_relu", la.predict_float64(la.eq11_network(A0), X)),
+        ):
             rows.append({**base, "method": method, "model": "", "seed_index": -1, "pred": pred})
         for path in args.models:
             arch, seed_index = parsed[path]
@@ -68,10 +77,13 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(
                 {**base, "method": arch, "model": Path(path).stem, "seed_index": seed_index, "pred": pred}
             )
+        constant_mae = baselines.mae(baselines.constant_prediction(A0, len(X)), Y)
         for row in rows:
             pred = row.pop("pred")
             row["test_mae"] = la.average_abs_error(pred, Y)
             row["test_max_abs_err"] = la.max_abs_error(pred, Y)
+            row["max_abs_diff_to_linear_1st"] = float(np.max(np.abs(pred - linear)))
+            row["learned"] = baselines.learned(row["test_mae"], constant_mae)
         df = pd.DataFrame(rows)
         log.info("Table 2 (%s):\n%s", name, df.to_string(index=False))
         if args.out_md:

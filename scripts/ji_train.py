@@ -14,7 +14,10 @@ just reloads it and rewrites the outputs without training.
         --final-out results/ji/final_first.csv --models-dir results/ji/models/first
 
 Models are written as MODELS_DIR/{arch}_seed{seed_index}.pt (nnmat.ji.names.model_file): torch.save of
-an nn.Sequential state dict (load with nnmat.ji.mlp.load_model).
+an nn.Sequential state dict (load with nnmat.ji.mlp.load_model). The final CSV carries, per model, the
+test MAE of the constant predictor inv(A0) and of the linear approximation on the same test matrices
+(constant_mae, linear_mae), the model's ratios to them, learned (beats the constant predictor by 2x)
+and did_not_learn (not learned, on a certified box; the general dataset is exempt).
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from __future__ import annotations
 import os
 import time
 
+import numpy as np
 import torch
 
 from nnmat import cli, io
-from nnmat.ji import engine, mlp, names, stream
+from nnmat.ji import baselines, engine, mlp, names, stream
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,7 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
     with cli.stage("ji_train", cli.params(args), args.provenance) as extra:
-        data = stream.data_from_arrays(io.read_npz(args.data))
+        arrays = io.read_npz(args.data)
+        data = stream.data_from_arrays(arrays)
         kind = "on the fly" if data.on_the_fly else f"{data.X_train.shape[0]} training matrices"
         log.info(
             "dataset %s: n = %d, %s, %d test matrices", settings.dataset, data.n, kind, data.X_test.shape[0]
@@ -66,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         for (arch, seed_index), sd in result.state_dicts.items():
             mlp.save_model(sd, names.model_file(args.models_dir, arch, seed_index))
         io.write_csv(result.curves, args.curves_out)
-        io.write_csv(result.final, args.final_out)
+        io.write_csv(final_with_baselines(result.final, arrays), args.final_out)
         extra.update(
             init_seeds={
                 names.model_stem(r.arch, r.seed_index): int(r.seed) for r in result.final.itertuples()
@@ -79,6 +84,17 @@ def main(argv: list[str] | None = None) -> None:
             fingerprint=result.fingerprint,
             train_wall_s=wall,
         )
+
+
+def final_with_baselines(final, arrays: dict):
+    """The final rows with the constant predictor's and the linear approximation's test MAE beside each
+    model (nnmat.ji.baselines). A box whose certificate fails (sigma_min(A0) <= n r: the general
+    dataset, which contains singular matrices) is exempt from the did-not-learn flag."""
+    A0 = arrays["A0"].astype(np.float64)
+    X, Y = arrays["X_test"].astype(np.float64), arrays["Y_test"].astype(np.float64)
+    n, radius = A0.shape[0], float(arrays["radius"])
+    exempt = not np.linalg.svd(A0, compute_uv=False)[-1] > n * radius
+    return baselines.with_baselines(final, baselines.baseline_maes(A0, X, Y), exempt)
 
 
 def log_result(log, result: engine.TrainResult, steps: int, wall: float) -> None:

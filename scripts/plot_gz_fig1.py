@@ -1,6 +1,6 @@
 """Fig. 1 of Gai & Zhang: the s score during training, Sigmoid (left) and ReLU (right), one curve per d.
 
-    python scripts/plot_gz_fig1.py results/gz/sscore/trace_d*_*_adam.csv --settings '{"optimizer": "adam"}' \
+    python scripts/plot_gz_fig1.py results/gz/sscore/trace_d*_*_gd.csv --settings '{"optimizer": "gd"}' \
         --out figures/gz_fig1_sscore.png figures/gz_fig1_sscore.pdf
 
 Each curve is the median over runs with a 10-90 % band; the dashed line is the identity control (s = 1).

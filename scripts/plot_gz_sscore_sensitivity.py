@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     cli.setup_logging()
     table = io.read_csv(args.table)
+    table = table[table["at"] == "final"]
     order = [a for a in ("sigmoid", "relu", "tanh", "identity") if a in set(table["activation"])]
     fig, axes = plotting.new_figure(ncols=len(order), width=2.8, height=2.8, sharey=True, squeeze=False)
     for ax, act in zip(axes[0], order, strict=True):
@@ -37,8 +38,8 @@ def main(argv: list[str] | None = None) -> None:
             g = g.sort_values("d")
             line = ax.errorbar(
                 g["d"],
-                g["s_final_median"],
-                yerr=[g["s_final_median"] - g["s_final_q10"], g["s_final_q90"] - g["s_final_median"]],
+                g["s_median"],
+                yerr=[g["s_median"] - g["s_q10"], g["s_q90"] - g["s_median"]],
                 marker="o",
                 markersize=3.5,
                 capsize=2,
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             flagged = g[g["runs_flagged"] > 0]
             if not flagged.empty:
-                ax.plot(flagged["d"], flagged["s_final_median"], "x", color=line[0].get_color(), markersize=8)
+                ax.plot(flagged["d"], flagged["s_median"], "x", color=line[0].get_color(), markersize=8)
         dims = sorted(table["d"].unique())
         ax.set_xticks(dims, [str(d) for d in dims])
         ax.minorticks_off()

@@ -27,6 +27,7 @@ MODEL_LABELS = {
     "one_layer_lstsq": "1 layer, least squares (eq. 8)",
     "one_layer_single_equation": "1 layer, eq. 1 only: W = Y1 X1^-1",
     "two_layer_linear_als": "2 linear layers W2 W1, ALS (eq. 9)",
+    "two_layer_linear_single_equation": "2 linear layers, eq. 1 only",
     "three_layer_exp": "3 layers, exp activation (Thm. 1)",
 }
 

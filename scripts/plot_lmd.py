@@ -11,9 +11,10 @@ r"""Figures of the LMD stage (Shyh-Chang, Luo & Qiu), from the CSVs of lmd_analy
 
 spectra     s_i / s_1 of every [W | b] against i (log y), one panel per dataset, one colour per
             (architecture, layer), seeds in the same colour
-truncation  test error / full error against the rank k of the truncated [W | b] (log y); top row one layer
-            truncated at a time, bottom row all layers at once; dots: the latent dimension n', dotted: the
-            tolerance and n^2
+truncation  output deviation of the truncated network from the untruncated one against the rank k of the
+            truncated [W | b] (log y); top row one layer truncated at a time, bottom row all layers at
+            once; solid: trained models, dashed: their random-weight nulls (network = random); dots: the
+            latent dimension n', dotted: lmd.output_tolerance and n^2
 laplacian   the smallest eigenvalues of L = D - A (eigenvalue 0 left out; relative to the largest),
             kNN graph (top row) and Gaussian graph at one bandwidth (bottom row: the setting
             figure_bandwidth = config lmd.figure_bandwidth, a multiple of the median distance that should be
@@ -107,22 +108,25 @@ def plot_truncation(df: pd.DataFrame, out: list[str], log) -> None:
     for col, ds in enumerate(datasets):
         sub = df[df["dataset"] == ds]
         n_sq = int(sub["n"].iloc[0]) ** 2
-        tol = float(sub["tolerance"].iloc[0])
+        tol = float(sub["output_tolerance"].iloc[0])
         for row, mode in enumerate(("one_layer", "all_layers")):
             ax = axes[row, col]
             part = sub[sub["mode"] == mode]
             groups = list(dict.fromkeys(zip(part["arch"], part["layer"], strict=True)))
             colours = _colours(groups)
             labelled = set()
-            for (_, _), g in part.groupby(["model", "layer"], sort=False):
+            for (_, _, net), g in part.groupby(["model", "layer", "network"], sort=False):
                 g = g.sort_values("k")
                 key = (g["arch"].iloc[0], int(g["layer"].iloc[0]))
                 name = key[0] if mode == "all_layers" else f"{key[0]} layer {key[1]}"
-                ax.plot(g["k"], g["ratio"], color=colours[key], lw=0.9, alpha=0.8,
-                        label=None if key in labelled else name)  # fmt: skip
+                random = net == "random"
+                label = None if key in labelled or random else name
+                ax.plot(g["k"], g["output_deviation"], color=colours[key], lw=0.9,
+                        alpha=0.5 if random else 0.8, ls="--" if random else "-", label=label)  # fmt: skip
                 labelled.add(key)
                 lat = g[g["is_latent_dim"]]
-                ax.plot(lat["k"], lat["ratio"], "o", color=colours[key], ms=3.5, mec="black", mew=0.4)
+                ax.plot(lat["k"], lat["output_deviation"], "o", color=colours[key], ms=3.5, mec="black",
+                        mew=0.4, mfc="none" if random else colours[key])  # fmt: skip
             ax.axhline(tol, color="grey", ls=":", lw=0.9)
             ax.axvline(n_sq, color="grey", ls=":", lw=0.9)
             ax.annotate(r"$n^2$", (n_sq, 1.0), textcoords="offset points", xytext=(2, -10), fontsize=7)
@@ -131,11 +135,11 @@ def plot_truncation(df: pd.DataFrame, out: list[str], log) -> None:
             ax.set_title(f"{ds}: {'one layer truncated' if mode == 'one_layer' else 'all layers truncated'}")
             ax.set_xlabel("rank k of the truncated [W | b]")
             ax.legend(fontsize=6, loc="best")
-            lat_all = part[part["is_latent_dim"]]
+            lat_all = part[part["is_latent_dim"] & (part["network"] == "trained")]
             log.info("%s %s: latent dims %s", ds, mode,
                      lat_all.groupby(["arch", "layer"])["k"].agg(list).to_dict())  # fmt: skip
-        axes[0, col].set_ylabel("test error / full error")
-        axes[1, col].set_ylabel("test error / full error")
+        axes[0, col].set_ylabel("output deviation from the full network")
+        axes[1, col].set_ylabel("output deviation from the full network")
     plotting.save_figure(fig, *out)
 
 
@@ -237,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
     df = pd.concat([pd.read_csv(f) for f in args.csv], ignore_index=True)
     if df.empty:
         p.error("no rows in the input CSVs")
+    if args.figure != "truncation" and "network" in df.columns:  # the random nulls: truncation figure only
+        df = df[df["network"] == "trained"]
     if args.figure == "spectra":
         plot_spectra(df, args.out, log)
     elif args.figure == "truncation":

@@ -19,8 +19,17 @@ FAMILY_LABEL = {
     "random_1d": "1D random, mixed +-1",
     "random_plus_1d": "1D random, all +1",
     "2d": "2D square",
+    "wishart": "null: random SPD (Wishart)",
+    "hat_mass": "null: hat mass matrix",
 }
-MARK = {"A": "o", "H": "s"}
+MARK = {"A": "o", "H": "s", "W": "^", "M": "v"}
+COLORS = {
+    "dense_cholesky": "C3",
+    "hodlr_cholesky": "C0",
+    "hodlr_woodbury": "C2",
+    "hat_On": "C1",
+    "normal_equations": "C7",
+}
 
 
 def _band(ax, d, label, color, marker):
@@ -190,7 +199,7 @@ def cg_iterations(r, t, out):
 def solver_time_accuracy(r, t, out):
     fig, axes = plotting.new_figure(ncols=2, width=3.5, height=2.9)
     tim, acc = t["xia_solver_timing"], t["xia_solver"]
-    colors = {"dense_cholesky": "C3", "hodlr_cholesky": "C0", "hodlr_woodbury": "C2", "hat_On": "C1"}
+    colors = COLORS
     ax = axes[0]
     for m, d in tim.groupby("method", sort=True):
         ok = d[d.status == "ok"]

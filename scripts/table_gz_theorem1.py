@@ -6,7 +6,11 @@
     python scripts/table_gz_theorem1.py depth results/gz/theorem1/depth_d*.csv \
         --out results/tables/gz_depth_comparison.csv results/tables/gz_depth_comparison.md
 
-rel_tol (summary only) is gz.theorem1.rel_tol.
+    python scripts/table_gz_theorem1.py equations results/gz/theorem1/depth_d*.csv \
+        --settings '{"rel_tol": 1e-8}' \
+        --out results/tables/gz_depth_equations.csv results/tables/gz_depth_equations.md
+
+rel_tol (summary and equations) is gz.theorem1.rel_tol.
 """
 
 from __future__ import annotations
@@ -40,6 +44,12 @@ HEADERS = {
         "three-layer exp network of Theorem 1 (complex weights: n_real_params counts real and imaginary "
         "parts) solves both.\n\n"
     ),
+    "equations": (
+        "# Gai & Zhang, Sec. 1-2: equations solved against depth\n\n"
+        "Per (d, number of layers): the equations Y_k = f(X_k) (k = 1, 2) that each model solves to a "
+        "relative residual below rel_tol (median over trials), and the best model of that depth. The paper: "
+        "one layer solves one equation, the three-layer exp network two.\n\n"
+    ),
 }
 
 
@@ -51,13 +61,18 @@ def main(argv: list[str] | None = None) -> None:
     cli.add_settings(summary, SummarySettings)
     depth_table = tables.add_parser("depth", help="per (model, d) residuals of depth_d*.csv")
     depth_table.add_argument("csvs", nargs="+", help="results/gz/theorem1/depth_d*.csv")
-    for t in (summary, depth_table):
+    equations = tables.add_parser("equations", help="per (d, layers) equations solved, depth_d*.csv")
+    equations.add_argument("csvs", nargs="+", help="results/gz/theorem1/depth_d*.csv")
+    cli.add_settings(equations, SummarySettings)
+    for t in (summary, depth_table, equations):
         t.add_argument("--out", nargs=2, required=True, metavar=("CSV", "MD"))
     args = p.parse_args(argv)
     log = cli.setup_logging()
     df = io.read_csvs(args.csvs)
     if args.table == "summary":
         table = theorem1.theorem1_summary(df, args.settings.rel_tol)
+    elif args.table == "equations":
+        table = depth.depth_equations(df, args.settings.rel_tol)
     else:
         table = depth.depth_summary(df)
     log.info("%s table:\n%s", args.table, table.to_string(index=False))

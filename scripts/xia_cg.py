@@ -3,7 +3,7 @@
 Settings: nnmat.xia.studies.CGSettings (seed is the master seed of the config).
 
     python scripts/xia_cg.py --settings '{"seed": 1, "ns": [16, 32], "draws": 3, "rtol": 1e-8,
-        "maxiter_factor": 4, "margin": 0.1, "quad_points": 256}' --out results/xia/cg.csv
+        "maxiter_factor": 4, "margin": 0.1}' --out results/xia/cg.csv
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Settings: nnmat.xia.studies.SpectrumSettings (draws: random draws of the PD check).
 
     python scripts/xia_spectrum.py \
-        --settings '{"seed": 1, "n": 256, "draws": 3, "margin": 0.1, "quad_points": 256}' \
+        --settings '{"seed": 1, "n": 256, "draws": 3, "margin": 0.1}' \
         --eig-out results/xia/spectrum.csv --modes-out results/xia/modes.csv --pd-out results/xia/pd.csv
 """
 

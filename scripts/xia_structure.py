@@ -3,7 +3,7 @@
 Settings: nnmat.xia.studies.StructureSettings (tols relative to each block's sigma_1, each > 0).
 
     python scripts/xia_structure.py --settings '{"seed": 1, "n_1d": 1024, "ns_2d": [64, 128, 256],
-        "min_block": 32, "tols": [1e-2, 1e-8], "margin": 0.1, "quad_points": 256}' \
+        "min_block": 32, "tols": [1e-2, 1e-8], "margin": 0.1}' \
         --out results/xia/ranks.csv
 """
 

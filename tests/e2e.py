@@ -60,7 +60,7 @@ def result_csvs(workdir: Path) -> dict[str, bytes]:
         rel = path.relative_to(workdir).as_posix()
         if NONDETERMINISTIC.search(rel):
             continue
-        if rel == "results/claims.csv":
+        if rel == "results/claims.csv" or rel.startswith("results/claims/"):
             scores = pd.read_csv(path, dtype=str, keep_default_na=False)  # text kept exactly
             timed = scores["evidence"].map(lambda e: bool(NONDETERMINISTIC.search(e)))
             files[rel] = scores[~timed].to_csv(index=False).encode()

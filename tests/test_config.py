@@ -12,7 +12,16 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from nnmat.config import ConfigError, check_consistency, check_device, check_file, check_finite
+from nnmat.config import (
+    MAX_JOB_BYTES,
+    ConfigError,
+    check_consistency,
+    check_device,
+    check_file,
+    check_finite,
+    mem_mb,
+    size_estimates,
+)
 
 SCHEMA = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
 
@@ -84,7 +93,7 @@ def test_cross_key_consistency(default_config):
         too_many = default_config["gz"]["data"]["trials"] + 1
         check_consistency(set_key(default_config, "gz.sscore.runs", too_many))
     with pytest.raises(ConfigError, match="fig1_optimizer"):
-        check_consistency(set_key(default_config, "gz.sscore.optimizers", ["gd"]))
+        check_consistency(set_key(default_config, "gz.sscore.optimizers", ["adam"]))
 
 
 def test_snakemake_refuses_bad_config_before_any_job(repo, default_config, tmp_path):
@@ -242,3 +251,22 @@ def test_cuda_is_checked_before_any_job(default_config, monkeypatch):
     check_device(cuda, gpu_must_be_visible=False)  # e.g. a SLURM login node
     with pytest.raises(ConfigError, match="no GPU is visible"):
         check_device(cuda, gpu_must_be_visible=True)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("xia.cond.ns", [8, 16, 1048576], "xia.cond.ns"),  # a dense 2^20 x 2^20 matrix: 8 TiB
+        ("ji.datasets.16x16.n", 64, "ji.datasets.16x16"),  # 64x64 fc3 stacks need ~64 GiB: allowed
+    ],
+)
+def test_sizes_are_refused_only_above_a_machine_independent_limit(default_config, key, value, named):
+    config = set_key(default_config, key, value)
+    need = size_estimates(config)[named]
+    if need > MAX_JOB_BYTES:
+        with pytest.raises(ConfigError, match=rf"{named}: the largest job would need about [\d,]+ GiB"):
+            check_consistency(config)
+    else:  # a cluster node may have this much: accepted, and the rule declares it
+        check_consistency(config)
+        assert mem_mb(need) > need / 2**20
+    assert size_estimates(default_config)[named] < 2**33  # the default scale fits a laptop

@@ -19,7 +19,7 @@ def test_depth_comparison():
     problems = {k: rng.standard_normal((trials, d, d)) for k in ("X1", "X2", "Y1", "Y2")}
     problems["seed"] = np.arange(trials, dtype=np.int64)
     df = depth.depth_table(problems, settings(d), init_seeds=[10, 11, 12])
-    assert len(df) == trials * 4 and set(df["model"]) == set(depth.DEPTH_MODELS)
+    assert len(df) == trials * len(depth.DEPTH_MODELS) and set(df["model"]) == set(depth.DEPTH_MODELS)
     by = {m: g.reset_index(drop=True) for m, g in df.groupby("model")}
     # one W cannot fit both random equations: residual O(1)
     assert (by["one_layer_lstsq"]["rel_residual_max"] > 0.1).all()

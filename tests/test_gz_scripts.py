@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nnmat import cli
-from nnmat.gz import depth, instances, sscore, theorem1
+from nnmat.gz import depth, instances, prop2, sscore, theorem1
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -38,6 +38,7 @@ WITH_SETTINGS = {
     "gz_theorem1_mpmath.py": (["p.npz"], theorem1.MpmathSettings),
     "gz_theorem1_near_singular.py": (["p.npz"], theorem1.NearSingularSettings),
     "gz_depth.py": (["p.npz"], depth.DepthSettings),
+    "gz_prop2.py": ([], prop2.Prop2Settings),
     "gz_sscore_train.py": (["p.npz"], sscore.TrainSettings),
     "plot_gz_fig1.py": (["t.csv"], None),
     "plot_gz_theorem1.py": (["residual-vs-d", "t.csv"], None),

@@ -193,20 +193,22 @@ def test_trace_columns_and_final_summary():
     assert {"init_redraws", "status"} <= set(trace.columns)
     assert sorted(trace["step"].unique()) == [0, 10, 20, 25]
     summary = sscore.final_summary(trace)
-    assert list(summary["activation"]) == ["identity", "sigmoid"]
+    assert list(summary["at"]) == ["final", "final", "init", "init"]
+    assert list(summary["activation"]) == ["identity", "sigmoid", "identity", "sigmoid"]
     for col in [
-        "s_final_median",
-        "s_final_min",
-        "s_final_max",
-        "s_final_q10",
-        "s_final_q90",
+        "s_median",
+        "s_min",
+        "s_max",
+        "s_q10",
+        "s_q90",
         "singular_steps_total",
         "init_redraws_total",
         "runs_flagged",
         "runs",
     ]:
         assert col in summary.columns
-    assert summary.loc[summary["activation"] == "identity", "s_final_median"].item() == pytest.approx(1.0)
+    final = summary[summary["at"] == "final"]
+    assert final.loc[final["activation"] == "identity", "s_median"].item() == pytest.approx(1.0)
 
 
 def test_settings_are_frozen_and_checked():

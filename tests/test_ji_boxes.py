@@ -82,10 +82,18 @@ def test_table1_mean_std_and_flagged_models_left_out():
             "dataset": "first", "arch": "fc2", "n": 2, "steps": 10, "seed_index": [0, 1, 2],
             "test_mae": [0.01, 0.03, np.nan], "test_max_abs_err": [0.1, 0.2, np.nan],
             "test_rel_fro_err_mean": [0.01, 0.02, np.nan], "status": ["ok", "ok", "flagged"],
+            "constant_mae": 0.05, "linear_mae": 0.004, "learned": [True, False, False],
+            "did_not_learn": [False, True, True],
         }
     )  # fmt: skip
     t = summaries.table1(final)
     assert t.loc[0, "test_mae_mean"] == pytest.approx(0.02)
+    assert t.loc[0, "mae_over_constant"] == pytest.approx(0.4) and t.loc[
+        0, "mae_over_linear"
+    ] == pytest.approx(5)
+    assert (t.loc[0, "learned_seeds"], t.loc[0, "did_not_learn"]) == (1, 2)
+    baselines = t[~t["is_network"]].set_index("arch")["test_mae_mean"]
+    assert baselines.to_dict() == {"constant": 0.05, "linear_1st": 0.004}
     assert t.loc[0, "test_mae_std"] == pytest.approx(np.std([0.01, 0.03], ddof=1))
     assert t.loc[0, "flagged"] == 1 and t.loc[0, "architecture"] == "fc2 (4-32-4)"
 

@@ -190,18 +190,25 @@ def test_cli_smoke(tiny_inputs):
     table2 = ["--data", data, "--settings", '{"dataset": "first"}', "--models", model]
     linapprox_table2.main([*table2, "--out", str(t / "t2.csv")])
     t2 = pd.read_csv(t / "t2.csv")
-    assert list(t2["method"]) == ["linear_1st", "linear_2nd", "small"]
-    assert t2["test_mae"].iloc[1] < t2["test_mae"].iloc[0]
+    assert list(t2["method"]) == ["linear_1st", "linear_2nd", "constant", "eq11_relu", "small"]
+    assert t2["test_mae"].iloc[1] < t2["test_mae"].iloc[0] < t2["test_mae"].iloc[2]
+    # eq. (11): the explicit 2-layer ReLU network equals the linear approximation to rounding
+    eq11 = t2.set_index("method").loc["eq11_relu"]
+    assert eq11["max_abs_diff_to_linear_1st"] < 1e-12
+    assert eq11["test_mae"] == pytest.approx(t2["test_mae"].iloc[0], rel=1e-12)
     out = [str(t / f) for f in ("regions.csv", "coef.csv", "lp.csv")]
     regions_settings = {"dataset": "first", "seed": 7, "samples": 5000, "coef_min_fraction": 0.01}
     args = ["--data", data, "--models", model, "--settings", json.dumps(regions_settings)]
     args += ["--out-regions", out[0], "--out-coefficients", out[1], "--out-lp", out[2]]
     linapprox_regions.main([*args, "--provenance", str(t / "prov.json")])
     regions, lp = pd.read_csv(out[0]), pd.read_csv(out[2])
-    assert regions["fraction"].sum() == pytest.approx(1.0)
     assert (lp["status"] == "optimal").all() and lp["sampled_within_bound"].all()
     assert (lp["check_eval_diff"] <= la.EVAL_TOL).all()
-    assert len(lp) == 4 * len(regions)
+    trained = regions[regions["weights"] == "trained"]
+    assert set(regions["weights"]) == {"trained", "untrained"}  # the random network of the same shape
+    assert regions.groupby("model")["fraction"].sum().tolist() == pytest.approx([1.0, 1.0])
+    assert len(lp) == 4 * len(trained)  # LPs for the trained model only
+    assert regions["learned"].isin([True, False]).all() and (regions["constant_mae"] > 0).all()
     plot_ji_linapprox.main(["regions", out[0], "--out", str(t / "r.png")])
     plot_ji_linapprox.main(["coefficients", out[1], "--out", str(t / "c.png")])
     sweep = la.radius_sweep(A0, [0.01, 0.03, 0.1], 200, np.random.default_rng(0))

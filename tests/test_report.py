@@ -35,7 +35,8 @@ def test_config_choices_are_dotted_and_scoped_to_the_section():
 def test_sections_by_paper_and_assembly_marks_papers_not_run():
     claims = pd.DataFrame(
         {
-            "id": ["gz_a", "gz_b", "xia_c"],
+            "id": ["gz_a", "gz_b", "xia_c"], "kind": "paper", "reading": "",
+            "null": "constant", "null_value": "1.0",
             "where": "Fig. 1", "statement": "s", "paper_value": "not printed", "our_value": [1.0, 2.0, 3.0],
             "verdict": ["reproduced", "differs", "not checkable here"], "reason": "r",
         }
@@ -52,7 +53,10 @@ def test_sections_by_paper_and_assembly_marks_papers_not_run():
     assert "![gz_fig1_sscore](figures/gz_fig1_sscore.png)" in gz and "caption of fig 1" in gz
     assert "#### Title" in gz and "abc (dirty)" in gz
     text = report.assemble({"gz": gz, "xia": None}, claims[claims["id"].str.startswith("gz_")])
-    assert "**Papers run:** gz. **Claims:** 2: 1 reproduced, 1 differs, 0 not checkable here." in text
+    assert (
+        "**Papers run:** gz. **Claims of the papers:** 2: 1 reproduced, 1 differs, 0 not checkable here"
+        in text
+    )
     assert text.index("## Gai") < text.index("## Xia") < text.index("## Ji") < text.index("## Shyh-Chang")
     for key in ("xia", "ji", "lmd"):
         assert f"Not run yet in this working directory: `snakemake {key}`" in text

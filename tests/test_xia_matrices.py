@@ -59,6 +59,37 @@ def test_2d_quadrature_converges():
     assert np.abs(H1 - H2).max() < 1e-2 * np.abs(H2).max()
 
 
+def test_2d_exact_entries_closed_forms():
+    # unit 0: x > 0.3; unit 1: y > 0.6; unit 2: x + y > 1 (normalised); unit 3: inactive everywhere
+    s = np.sqrt(0.5)
+    w = np.array([[1.0, 0.0], [0.0, 1.0], [s, s], [1.0, 0.0]])
+    b = np.array([-0.3, -0.6, -s, -2.0])
+    A, H = rm.matrices_2d_exact(w, b)
+    assert H[0, 0] == pytest.approx(0.7, abs=1e-15)
+    assert H[0, 1] == pytest.approx(0.7 * 0.4, abs=1e-15)
+    assert H[2, 2] == pytest.approx(0.5, abs=1e-15)
+    assert H[3].max() == 0.0 and A[3].max() == 0.0
+    assert A[0, 0] == pytest.approx(0.7**3 / 3, rel=1e-14)
+    assert A[0, 1] == pytest.approx((0.7**2 / 2) * (0.4**2 / 2), rel=1e-14)  # separable product
+    assert A[2, 2] == pytest.approx(1.0 / 24.0, rel=1e-14)  # (1/2) int (x + y - 1)^2 over the triangle
+    # H_02: area of {x > 0.3, x + y > 1}: 0.7 - (triangle x in [0.3, 1], y < 1 - x) = 0.7 - 0.245
+    assert H[0, 2] == pytest.approx(0.7 - 0.7**2 / 2, abs=1e-15)
+
+
+def test_2d_midpoint_grid_converges_to_exact():
+    w, b = rm.units_2d(12, rng(3, "test"), MARGIN)
+    A, H = rm.matrices_2d_exact(w, b)
+    errs = []
+    for q in (64, 128, 256, 512):
+        Aq, Hq = rm.matrices_2d(w, b, q)
+        errs.append((np.abs(Aq - A).max() / np.abs(A).max(), np.abs(Hq - H).max()))
+    errs = np.array(errs)
+    assert np.all(np.diff(np.log(errs[:, 0])) < -1.0)  # A: second order (factor ~4 per halving)
+    assert errs[-1, 0] < 1e-5 and errs[-1, 1] < 5e-3 and errs[-1, 1] < 0.5 * errs[0, 1]
+    np.testing.assert_array_equal(A, A.T)
+    assert np.all(np.linalg.eigvalsh(H) > 0)
+
+
 @pytest.mark.parametrize("family", ["uniform", "random", "2d"])
 def test_symmetric_positive_definite(family):
     if family == "uniform":
@@ -67,7 +98,7 @@ def test_symmetric_positive_definite(family):
         t, w = rm.random_units_1d(16, rng(4, "test"))
         mats = [rm.mass_1d(t, w), rm.gauss_newton_1d(t, w)]
     else:
-        mats = list(rm.matrices_2d(*rm.units_2d(16, rng(5, "test"), MARGIN), 64))
+        mats = list(rm.matrices_2d_exact(*rm.units_2d(16, rng(5, "test"), MARGIN)))
     for M in mats:
         np.testing.assert_array_equal(M, M.T)
         res = an.pd_check(M)
@@ -80,7 +111,7 @@ def test_duplicated_units_flagged_not_crash():
     assert rm.duplicated(t)
     res = an.pd_check(rm.mass_1d(t))
     assert not res["lambda_min_resolvable"]
-    df = studies.pd_study(studies.SpectrumSettings(seed=7, n=8, draws=1, margin=MARGIN, quad_points=256))
+    df = studies.pd_study(studies.SpectrumSettings(seed=7, n=8, draws=1, margin=MARGIN))
     dup = df[df.case == "duplicated"]
     assert len(dup) and (dup.verdict == "singular (duplicated unit)").all()
     assert (df[df.case == "distinct"].verdict == "pd").all()
@@ -152,3 +183,11 @@ def test_bad_input():
         rm.hat_transform(np.array([0.0, 0.5, 0.5]))
     with pytest.raises(ValueError):
         rm.matrix_1d(np.array([0.0, 0.5]), None, "B")
+
+
+def test_hat_preconditioner_only_where_it_is_a_basis_change():
+    s = studies.CGSettings(seed=3, ns=[8], draws=1, rtol=1e-8, maxiter_factor=4, margin=MARGIN)
+    df = studies.cg_study(s)
+    hat = set(df[df.preconditioner == "hat"].family)
+    assert hat == {"uniform_1d", "random_plus_1d"}  # never on mixed directions (random_1d) or 2D
+    assert {"random_1d", "hat_mass"} <= set(df.family)

@@ -99,7 +99,6 @@ def test_settings_are_frozen_and_hashable():
                 "rtol": 0.0,
                 "maxiter_factor": 4,
                 "margin": 0.1,
-                "quad_points": 16,
             },
         ),
         (
@@ -111,7 +110,6 @@ def test_settings_are_frozen_and_hashable():
                 "min_block": 8,
                 "tols": [0.0],
                 "margin": 0.1,
-                "quad_points": 16,
             },
         ),
         (structured.SolverSettings, {"seed": 1, "ns": [64], "dense_max_n": 64, "leaf": 1}),

@@ -33,7 +33,7 @@ def test_hodlr_matches_dense_1d(which, cls):
 def test_hodlr_cholesky_2d_svd_factors():
     n = 128
     w, b = rm.units_2d(n, rng(2, "test"), 0.1)
-    A, _ = rm.matrices_2d(w, b, 64)
+    A, _ = rm.matrices_2d_exact(w, b)
     rhs = rng(3, "test").standard_normal(n)
     S = st.HODLRCholesky(n, st.dense_leaf(A), st.svd_lowrank(A, 1e-15), leaf=16, rank_tol=1e-15).factor()
     x = S.solve(rhs)
@@ -86,10 +86,19 @@ def test_hat_solver_is_linear_time():
 
 def test_solver_benchmark_rows_and_flags():
     acc, tim = st.solver_benchmark(st.SolverSettings(seed=7, ns=[64, 128], dense_max_n=64, leaf=16))
-    assert set(acc.method) == {"hat_On", "hodlr_cholesky", "hodlr_woodbury", "dense_cholesky"}
+    assert set(acc.method) == {
+        "hat_On",
+        "hodlr_cholesky",
+        "hodlr_woodbury",
+        "dense_cholesky",
+        "normal_equations",
+    }
     assert (acc.status == "ok").all()
     assert acc[acc.method == "dense_cholesky"].n.tolist() == [64]
-    assert tim.speedup_vs_dense.notna().sum() == 4
+    assert acc[acc.method == "normal_equations"].n.tolist() == [64]
+    assert tim.speedup_vs_dense.notna().sum() == 5
+    # the null of the stability claim: the normal equations lose far more than 2x of dense accuracy
+    assert acc[acc.method == "normal_equations"].rel_error_ratio_vs_dense.iloc[0] > 100
     ok = acc[acc.method.isin(["hat_On", "hodlr_cholesky"])]
     assert (ok.rel_residual < 1e-12).all()
 

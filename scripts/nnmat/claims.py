@@ -139,6 +139,11 @@ def match_evidence(pattern: str, available: Sequence[str]) -> list[str]:
     return sorted(p for p in available if fnmatch.fnmatch(p, pattern))
 
 
+def null_of(claim: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The claim's null; a YAML key written `null:` unquoted loads as None, so both spellings count."""
+    return claim.get("null") or claim.get(None)
+
+
 def config_value(config: Mapping[str, Any], dotted: str) -> Any:
     node: Any = config
     for key in dotted.split("."):
@@ -189,7 +194,7 @@ def _check_spec(claim: Mapping[str, Any]) -> None:
         raise ClaimSpecError(f"claim {claim.get('id', '?')!r} lacks fields {missing}")
     if claim["kind"] not in KINDS:
         raise ClaimSpecError(f"claim {claim['id']!r}: kind must be one of {KINDS}, not {claim['kind']!r}")
-    if claim["kind"] == "paper" and not claim.get("not_checkable") and not claim.get("null"):
+    if claim["kind"] == "paper" and not claim.get("not_checkable") and not null_of(claim):
         raise ClaimSpecError(f"paper claim {claim['id']!r} needs a null: evidence under which it must fail")
     if not claim.get("not_checkable") and not (
         claim.get("metric") and claim.get("rule") and claim.get("evidence")
@@ -199,7 +204,7 @@ def _check_spec(claim: Mapping[str, Any]) -> None:
 
 def score_null(claim: Mapping[str, Any], available, read_csv, config) -> dict[str, Any]:
     """The claim's metric and rule on its null evidence: null_value and null_verdict."""
-    null = claim.get("null")
+    null = null_of(claim)
     if not null:
         return {"null": "", "null_value": "", "null_verdict": ""}
     value, _, _, why = evaluate(
@@ -238,7 +243,7 @@ def score_claim(
         tolerance=claim.get("tolerance", ""),
         evidence=claim.get("evidence", ""),
         reading=claim.get("reading", ""),
-        **{"null": (claim.get("null") or {}).get("what", ""), "null_value": "", "null_verdict": ""},
+        **{"null": (null_of(claim) or {}).get("what", ""), "null_value": "", "null_verdict": ""},
     )
 
     def verdict(v: str, reason: str) -> dict[str, Any]:

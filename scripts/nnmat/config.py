@@ -68,6 +68,7 @@ def check_names(config: dict[str, Any]) -> None:
 
 def check_consistency(config: dict[str, Any]) -> None:
     check_names(config)
+    check_sizes(config)
     gz = config["gz"]
     trials, runs = gz["data"]["trials"], gz["sscore"]["runs"]
     if runs > trials:
@@ -157,6 +158,67 @@ def check_device(config: dict[str, Any], gpu_must_be_visible: bool) -> None:
             "run on a GPU node, submit through a cluster profile (--profile profiles/slurm), or set "
             "device: cpu"
         )
+
+
+# Largest memory one job may need, whatever this machine has: a large cluster node has a few TiB.
+# Above it a size is refused at validation (it could never run); below it the rule declares the
+# estimate as mem_mb, which a cluster scheduler enforces.
+MAX_JOB_BYTES = 2 * 2**40
+_F64, _F32 = 8, 4
+# The ji hidden widths are these multiples of n^2 (nnmat.ji.mlp: fc2 [n^2, 8n^2, n^2], ...).
+_JI_HIDDEN = {"fc2": (8,), "fc3": (8, 8), "small": (2,)}
+
+
+def ji_train_bytes(spec: dict[str, Any], seeds: int, batch_size: int) -> int:
+    """Memory of one ji_train job: float32 weights + gradients + two Adam moments of every
+    (arch, seed) model, activations of one batch, and the float64 training/test matrices."""
+    d = spec["n"] ** 2
+    params = 0
+    for arch in spec["archs"]:
+        w = [d, *(f * d for f in _JI_HIDDEN[arch]), d]
+        params += seeds * sum(a * b + b for a, b in zip(w, w[1:], strict=False))
+    activations = seeds * batch_size * sum(sum(f * d for f in _JI_HIDDEN[a]) + 2 * d for a in spec["archs"])
+    data = (spec["train"] + spec["test"]) * d * _F64 * 2  # matrices and their inverses
+    return 4 * params * _F32 + 3 * activations * _F32 + data
+
+
+def xia_bytes(xia: dict[str, Any]) -> dict[str, int]:
+    """Dense float64 n x n matrices (a few alive at once) of the Xia studies, per config key."""
+    dense = lambda n: 4 * n * n * _F64  # noqa: E731 (A, H, a factor and a copy)
+    d2 = xia["d2"]
+    return {
+        "xia.cond.ns": dense(max(xia["cond"]["ns"])),
+        "xia.random_1d.ns": dense(max(xia["random_1d"]["ns"])),
+        "xia.d2.ns": dense(max(d2["ns"])) + max(d2["ns"]) * d2["quad_points"] ** 2 * _F64 * 2,
+        "xia.cg.ns": dense(max(xia["cg"]["ns"])),
+        "xia.structure.n_1d": dense(xia["structure"]["n_1d"]),
+        "xia.solver.dense_max_n": dense(min(max(xia["solver"]["ns"]), xia["solver"]["dense_max_n"])),
+    }
+
+
+def size_estimates(config: dict[str, Any]) -> dict[str, int]:
+    """Estimated peak memory (bytes) of the largest job each sized config key drives."""
+    out = dict(xia_bytes(config["xia"])) if "xia" in config else {}
+    ji = config.get("ji", {})
+    training = ji.get("training", {})
+    for name, spec in ji.get("datasets", {}).items():
+        out[f"ji.datasets.{name}"] = ji_train_bytes(spec, training["seeds"], training["batch_size"])
+    return out
+
+
+def check_sizes(config: dict[str, Any], limit: int = MAX_JOB_BYTES) -> None:
+    """Refuse sizes no machine could run, with the estimate in the message."""
+    for key, need in size_estimates(config).items():
+        if need > limit:
+            raise ConfigError(
+                f"{key}: the largest job would need about {need / 2**30:,.0f} GiB of memory, above "
+                f"the {limit / 2**40:.0f} TiB any one machine offers; use smaller sizes"
+            )
+
+
+def mem_mb(need_bytes: int, floor_mb: int = 1000) -> int:
+    """The mem_mb a rule declares for an estimate: 30 % headroom plus the interpreter and libraries."""
+    return max(floor_mb, int(need_bytes * 1.3 / 2**20) + 700)
 
 
 def gz_data_dims(config: dict[str, Any]) -> list[int]:

@@ -4,7 +4,14 @@
 
 T1 = GZ["theorem1"]
 T1_MP = T1["mpmath"]
+T1_MPF = T1["mpmath_failures"]
 GZ_T1_DIR = "results/gz/theorem1"
+
+if not set(T1_MPF["dims"]) <= set(T1["dims"]) or T1_MPF["trials"] > GZ["data"]["trials"]:
+    raise ValueError(
+        "gz.theorem1.mpmath_failures: dims must be among gz.theorem1.dims and trials <= gz.data.trials "
+        "(the high-precision repeat of float64 failures uses the first problems of those cells)"
+    )
 
 if T1_MP["trials"] > GZ["data"]["trials"]:
     raise ValueError(
@@ -17,10 +24,17 @@ GZ_T1_CSVS = expand(f"{GZ_T1_DIR}/theorem1_d{{d}}.csv", d=T1["dims"])
 GZ_DEPTH_CSVS = expand(f"{GZ_T1_DIR}/depth_d{{d}}.csv", d=T1["dims"])
 GZ_T1_NEAR = f"{GZ_T1_DIR}/near_singular_d{GZ_NEAR['d']}.csv"
 GZ_T1_MPMATH = f"{GZ_T1_DIR}/mpmath.csv"
+GZ_T1_MPMATH_FAIL = f"{GZ_T1_DIR}/mpmath_float64_failures.csv"
+GZ_PROP2_CSVS = expand(f"{GZ_T1_DIR}/prop2_d{{d}}.csv", d=T1["dims"])
 GZ_T1_JOB_PROVENANCE = (
     expand(f"{GZ_T1_DIR}/provenance/theorem1_d{{d}}.json", d=T1["dims"])
     + expand(f"{GZ_T1_DIR}/provenance/depth_d{{d}}.json", d=T1["dims"])
-    + [f"{GZ_T1_DIR}/provenance/near_singular_d{GZ_NEAR['d']}.json", f"{GZ_T1_DIR}/provenance/mpmath.json"]
+    + expand(f"{GZ_T1_DIR}/provenance/prop2_d{{d}}.json", d=T1["dims"])
+    + [
+        f"{GZ_T1_DIR}/provenance/near_singular_d{GZ_NEAR['d']}.json",
+        f"{GZ_T1_DIR}/provenance/mpmath.json",
+        f"{GZ_T1_DIR}/provenance/mpmath_float64_failures.json",
+    ]
 )
 
 
@@ -33,6 +47,7 @@ localrules:
     fig_gz_depth_comparison,
     table_gz_theorem1_summary,
     table_gz_depth_comparison,
+    table_gz_depth_equations,
 
 
 rule gz_theorem1:
@@ -85,6 +100,55 @@ rule gz_theorem1_mpmath:
         "../envs/nnmat.yaml"
     shell:
         python("gz_theorem1_mpmath.py") + "{input.problems:q} --settings {params.settings:q} "
+        "--out {output.csv:q} --provenance {output.provenance:q} > {log:q} 2>&1"
+
+
+rule gz_theorem1_mpmath_float64_failures:
+    """Theorem 1 at gz.theorem1.mpmath.dps digits on the float64-failing cells (alpha near 1, d >= 8)."""
+    input:
+        problems=expand("data/gz/problems_d{d}.npz", d=T1_MPF["dims"]),
+        code=code("gz_theorem1_mpmath.py"),
+    output:
+        csv=GZ_T1_MPMATH_FAIL,
+        provenance=f"{GZ_T1_DIR}/provenance/mpmath_float64_failures.json",
+    params:
+        settings=settings(T1_MPF, ["trials", "alphas"], dps=T1_MP["dps"]),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    log:
+        "logs/gz/theorem1/mpmath_float64_failures.log",
+    benchmark:
+        "results/benchmarks/gz/theorem1/mpmath_float64_failures.tsv"
+    conda:
+        "../envs/nnmat.yaml"
+    shell:
+        python("gz_theorem1_mpmath.py") + "{input.problems:q} --settings {params.settings:q} "
+        "--out {output.csv:q} --provenance {output.provenance:q} > {log:q} 2>&1"
+
+
+rule gz_prop2:
+    """Proposition 2: fraction of Gaussian draws where alpha Y1^-1 Y2 has no real logarithm (SPD null)."""
+    input:
+        code=code("gz_prop2.py"),
+    output:
+        csv=f"{GZ_T1_DIR}/prop2_d{{d}}.csv",
+        provenance=f"{GZ_T1_DIR}/provenance/prop2_d{{d}}.json",
+    params:
+        settings=lambda wc: settings(T1["prop2"], ["draws"], seed=SEED, d=int(wc.d)),
+    wildcard_constraints:
+        d=r"\d+",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    log:
+        "logs/gz/theorem1/prop2_d{d}.log",
+    conda:
+        "../envs/nnmat.yaml"
+    shell:
+        python("gz_prop2.py") + "--settings {params.settings:q} "
         "--out {output.csv:q} --provenance {output.provenance:q} > {log:q} 2>&1"
 
 
@@ -274,6 +338,24 @@ rule table_gz_depth_comparison:
         python("table_gz_theorem1.py") + "depth {input.csvs:q} --out {output:q} > {log:q} 2>&1"
 
 
+rule table_gz_depth_equations:
+    """(d, number of layers): equations solved to gz.theorem1.rel_tol by each model and the best one."""
+    input:
+        csvs=GZ_DEPTH_CSVS,
+        code=code("table_gz_theorem1.py"),
+    output:
+        table("gz_depth_equations"),
+    params:
+        settings=settings(T1, ["rel_tol"]),
+    log:
+        "logs/gz/tables/gz_depth_equations.log",
+    conda:
+        "../envs/nnmat.yaml"
+    shell:
+        python("table_gz_theorem1.py") + "equations {input.csvs:q} --settings {params.settings:q} "
+        "--out {output:q} > {log:q} 2>&1"
+
+
 GZ_T1_FIGURES = [
     f
     for stem in (
@@ -285,14 +367,18 @@ GZ_T1_FIGURES = [
     )
     for f in figure(stem)
 ]
-GZ_T1_TABLES = table("gz_theorem1_summary") + table("gz_depth_comparison")
+GZ_T1_TABLES = table("gz_theorem1_summary") + table("gz_depth_comparison") + table("gz_depth_equations")
 GZ_T1_PROVENANCE = [f"{GZ_T1_DIR}/provenance.json"]
 
 GZ_FIGURES += GZ_T1_FIGURES
 GZ_TABLES += GZ_T1_TABLES
 # The near-singular and mpmath CSVs feed figures only (no table), so they are final results too.
-GZ_RESULTS += GZ_T1_PROVENANCE + [GZ_T1_NEAR, GZ_T1_MPMATH]
+GZ_RESULTS += GZ_T1_PROVENANCE + [GZ_T1_NEAR, GZ_T1_MPMATH, GZ_T1_MPMATH_FAIL] + GZ_PROP2_CSVS
 GZ_EVIDENCE += (
-    GZ_T1_CSVS + GZ_DEPTH_CSVS + [GZ_T1_NEAR, GZ_T1_MPMATH] + [t for t in GZ_T1_TABLES if t.endswith(".csv")]
+    GZ_T1_CSVS
+    + GZ_DEPTH_CSVS
+    + GZ_PROP2_CSVS
+    + [GZ_T1_NEAR, GZ_T1_MPMATH, GZ_T1_MPMATH_FAIL]
+    + [t for t in GZ_T1_TABLES if t.endswith(".csv")]
 )
 GZ_PROVENANCE += GZ_T1_PROVENANCE

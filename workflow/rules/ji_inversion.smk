@@ -32,20 +32,21 @@ JI_FIGURES = (
 JI_RESULTS = (
     JI_FINALS
     + JI_DATA_SUMMARIES
-    + [f"{JI_DIR}/whycant_neighbourhood.csv", f"{JI_DIR}/whycant_fit.csv"]
+    + [f"{JI_DIR}/whycant_neighbourhood.csv", f"{JI_DIR}/whycant_fit.csv", f"{JI_DIR}/whycant_tail.csv"]
     + [f"{JI_DIR}/provenance.json"]
 )
 # The CSVs a ji claim of config/claims.yaml may cite: the tables' CSVs and the why-can't results.
 JI_EVIDENCE = [t for t in JI_TABLES if t.endswith(".csv")] + [
     f"{JI_DIR}/whycant_fit.csv",
     f"{JI_DIR}/whycant_neighbourhood.csv",
+    f"{JI_DIR}/whycant_tail.csv",
 ]
 # The merged provenance of each stage of the paper (the per-job JSONs are in JI_JOB_PROVENANCE).
 JI_PROVENANCE = [f"{JI_DIR}/provenance.json"]
 JI_JOB_PROVENANCE = (
     expand(f"{JI_DIR}/provenance/data_{{name}}.json", name=JI_DATASETS)
     + expand(f"{JI_DIR}/provenance/train_{{name}}.json", name=JI_DATASETS)
-    + [f"{JI_DIR}/provenance/{job}.json" for job in ("inference", "geometry", "whycant")]
+    + [f"{JI_DIR}/provenance/{job}.json" for job in ("inference", "geometry", "whycant", "whycant_tail")]
 )
 # Shell commands shared with the linear-approximation sweep (ji_linapprox.smk), which builds and trains
 # extra datasets through the same scripts: the rules provide the same input/params/output names.
@@ -216,6 +217,37 @@ rule ji_whycant:
         "--settings {params.settings:q} --out-points {output.points:q} "
         "--out-neighbourhood {output.neighbourhood:q} --out-fit {output.fit:q} "
         "--provenance {output.provenance:q} > {log:q} 2>&1"
+
+
+rule ji_whycant_tail:
+    """Theorem 3.9: Hill tail index of the per-sample test error, general dataset against a certified box."""
+    input:
+        data=f"data/ji/{JI_WHY['dataset']}.npz",
+        models=f"{JI_DIR}/models/{JI_WHY['dataset']}",
+        null_data=f"data/ji/{JI_WHY['null_dataset']}.npz",
+        null_models=f"{JI_DIR}/models/{JI_WHY['null_dataset']}",
+        code=code("ji_whycant_tail.py"),
+    output:
+        csv=f"{JI_DIR}/whycant_tail.csv",
+        provenance=f"{JI_DIR}/provenance/whycant_tail.json",
+    params:
+        settings=settings_for("ji/tails.py", "TailSettings", JI_WHY),
+        models=ji_models(JI_WHY["dataset"]),
+        # the null: the same architectures on the certified box
+        null_models=ji_models(JI_WHY["null_dataset"], archs=JI_DATASETS[JI_WHY["dataset"]]["archs"]),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    log:
+        "logs/ji/whycant_tail.log",
+    conda:
+        "../envs/nnmat.yaml"
+    shell:
+        python("ji_whycant_tail.py") + "--data {input.data:q} --models {params.models:q} "
+        "--null-data {input.null_data:q} --null-models {params.null_models:q} "
+        "--settings {params.settings:q} --out {output.csv:q} --provenance {output.provenance:q} "
+        "> {log:q} 2>&1"
 
 
 rule ji_provenance:

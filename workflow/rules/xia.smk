@@ -55,8 +55,8 @@ XIA_PROVENANCE = [f"{XIA_DIR}/provenance.json"]
 XIA_RESULTS = XIA_PROVENANCE
 # the claims of config/claims.yaml on this paper cite the table CSVs only
 XIA_EVIDENCE = [f for f in XIA_TABLES if f.endswith(".csv")]
-# The 2D quadrature settings shared by every job that builds 2D matrices.
-XIA_2D = {k: XIA["d2"][k] for k in ("margin", "quad_points")}
+# The 2D unit setting shared by every job that builds 2D matrices (entries are exact: no grid).
+XIA_2D = {k: XIA["d2"][k] for k in ("margin",)}
 
 
 localrules:
@@ -120,7 +120,7 @@ rule xia_random_1d:
 
 
 rule xia_cond_2d:
-    """A and H on the unit square by midpoint quadrature: cond vs n, and the grid-refinement check."""
+    """A and H on the unit square (exact polygon entries): cond vs n, and the midpoint-grid check."""
     input:
         code=code("xia_cond_2d.py"),
     output:
@@ -182,7 +182,7 @@ rule xia_spectrum:
 
 
 rule xia_cg:
-    """CG iteration counts: no preconditioner, Jacobi, hat-basis change (1D)."""
+    """CG iteration counts: no preconditioner, Jacobi, hat-basis change (1D, all directions +1 only)."""
     input:
         code=code("xia_cg.py"),
     output:
@@ -244,7 +244,8 @@ rule xia_structure:
 
 
 rule xia_solver:
-    """O(n) hat-basis solver, HODLR Cholesky and HODLR Woodbury vs dense Cholesky (1D uniform, A)."""
+    """O(n) hat-basis solver, HODLR Cholesky and HODLR Woodbury vs dense Cholesky and the normal
+    equations (the unstable null), 1D uniform, A."""
     input:
         code=code("xia_solver.py"),
     output:

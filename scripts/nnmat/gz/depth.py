@@ -7,7 +7,12 @@ equations:
 * one_layer_single_equation: W = Y1 X1^-1, which solves the first equation only;
 * two_layer_linear_als: W2 W1 (eq. 9) by alternating least squares from a seeded random start; the
   product spans the same function class as one W, so it can do no better than one_layer_lstsq;
+* two_layer_linear_single_equation: W2 W1 = Y1 X1^-1 with a random W1 (N(0, 1/d), the ALS start) and
+  W2 = Y1 X1^-1 W1^-1: two linear layers solve one equation, like one layer;
 * three_layer_exp: the closed-form exp network of Theorem 1 (nnmat.gz.theorem1) at one alpha.
+
+depth_equations counts, per (d, number of layers), the equations the best model of that depth solves
+to a tolerance (Sec. 1: "one layer network can only solve one equation").
 
 The ALS start of trial t is drawn from `derive_seed(master, "expnet_depth_als", d, t)`.
 """
@@ -27,7 +32,16 @@ from .theorem1 import check_alpha, fro, rel_err, theorem1_row
 # DepthSettings.als_iters sweeps; it converges in about 2).
 ALS_RTOL = 1e-13
 
-DEPTH_MODELS = ("one_layer_lstsq", "one_layer_single_equation", "two_layer_linear_als", "three_layer_exp")
+DEPTH_MODELS = (
+    "one_layer_lstsq",
+    "one_layer_single_equation",
+    "two_layer_linear_als",
+    "two_layer_linear_single_equation",
+    "three_layer_exp",
+)
+N_LAYERS = {
+    m: int(m.startswith("one") or 2 * m.startswith("two") or 3 * m.startswith("three")) for m in DEPTH_MODELS
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,7 @@ def _depth_row(model: str, n_params: int, complex_weights: bool, Y1, Y2, F1=None
     r2 = rel_err(F2, Y2) if F2 is not None else float("nan")
     row = {
         "model": model,
+        "n_layers": N_LAYERS[model],
         "n_params": n_params,
         "n_real_params": n_params * (2 if complex_weights else 1),
         "rel_residual_1": r1,
@@ -143,6 +158,26 @@ def depth_rows(X1, X2, Y1, Y2, init_seed: int, settings: DepthSettings) -> list[
             iterations=sweeps,
         )
     )
+    try:
+        W1 = np.random.default_rng(init_seed).standard_normal((d, d)) / np.sqrt(d)
+        W2 = sla.solve(W1.T, one_layer_single_equation(X1, Y1).T).T  # Y1 X1^-1 W1^-1
+        rows.append(
+            _depth_row(
+                "two_layer_linear_single_equation", 2 * d * d, False, Y1, Y2, W2 @ W1 @ X1, W2 @ W1 @ X2
+            )
+        )
+    except np.linalg.LinAlgError:
+        rows.append(
+            _depth_row(
+                "two_layer_linear_single_equation",
+                2 * d * d,
+                False,
+                Y1,
+                Y2,
+                status="flagged",
+                reason="singular",
+            )
+        )
     exp_row, _ = theorem1_row(X1, X2, Y1, Y2, settings.alpha)
     keep = ("rel_residual_1", "rel_residual_2", "rel_residual_max", "status", "reason")
     rows.append(
@@ -192,3 +227,29 @@ def depth_summary(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out["_o"] = out["model"].map(order)
     return out.sort_values(["_o", "d"]).drop(columns="_o").reset_index(drop=True)
+
+
+def depth_equations(df: pd.DataFrame, rel_tol: float) -> pd.DataFrame:
+    """Per (d, n_layers): equations solved (residual < rel_tol) by each model, median over trials, and
+    the best model of that depth (equations_solved_best, best_model). NaN residuals solve nothing."""
+    solved = (df["rel_residual_1"] < rel_tol).astype(int) + (df["rel_residual_2"] < rel_tol).astype(int)
+    per_model = (
+        df.assign(solved=solved)
+        .groupby(["d", "n_layers", "model"], sort=True)["solved"]
+        .median()
+        .reset_index()
+    )
+    rows = []
+    for (d, n_layers), g in per_model.groupby(["d", "n_layers"], sort=True):
+        best = g.sort_values(["solved", "model"], ascending=[False, True]).iloc[0]
+        rows.append(
+            {
+                "d": int(d),
+                "n_layers": int(n_layers),
+                "models": ", ".join(f"{m}: {v:g}" for m, v in zip(g["model"], g["solved"], strict=True)),
+                "best_model": best["model"],
+                "equations_solved_best": float(best["solved"]),
+                "rel_tol": rel_tol,
+            }
+        )
+    return pd.DataFrame(rows)

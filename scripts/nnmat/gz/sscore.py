@@ -385,32 +385,40 @@ def train(
 
 
 def final_summary(trace: pd.DataFrame) -> pd.DataFrame:
-    """One row per (d, activation, optimizer): quantiles of the final s over runs and failure counts."""
-    last = trace[trace["step"] == trace.groupby(["d", "activation", "optimizer"])["step"].transform("max")]
+    """One row per (d, activation, optimizer, at): quantiles of s over runs and failure counts.
+
+    at == 'final': s at the last step; at == 'init': s of the untrained W1 at step 0 (the null of the
+    "s close to 0" and "s decreases with d" claims: the same runs before any optimisation).
+    """
+    keys = ["d", "activation", "optimizer"]
+    last = trace[trace["step"] == trace.groupby(keys)["step"].transform("max")]
+    first = trace[trace["step"] == trace.groupby(keys)["step"].transform("min")]
     rows = []
-    for (d, act, opt), g in last.groupby(["d", "activation", "optimizer"], sort=True):
-        s = g["s"].to_numpy(dtype=float)
-        finite = s[np.isfinite(s)]
+    for at, part in (("final", last), ("init", first)):
+        for (d, act, opt), g in part.groupby(keys, sort=True):
+            s = g["s"].to_numpy(dtype=float)
+            finite = s[np.isfinite(s)]
 
-        def q(p: float, finite=finite) -> float:
-            return float(np.quantile(finite, p)) if finite.size else float("nan")
+            def q(p: float, finite=finite) -> float:
+                return float(np.quantile(finite, p)) if finite.size else float("nan")
 
-        rows.append(
-            {
-                "d": int(d),
-                "activation": act,
-                "optimizer": opt,
-                "runs": int(len(g)),
-                "steps": int(g["step"].max()),
-                "s_final_median": q(0.5),
-                "s_final_min": float(finite.min()) if finite.size else float("nan"),
-                "s_final_max": float(finite.max()) if finite.size else float("nan"),
-                "s_final_q10": q(0.1),
-                "s_final_q90": q(0.9),
-                "singular_steps_total": int(g["singular_steps"].sum()),
-                "growth_rejections_total": int(g["growth_rejections"].sum()),
-                "init_redraws_total": int(g["init_redraws"].sum()),
-                "runs_flagged": int((g["status"] != STATUS_OK).sum()),
-            }
-        )
+            rows.append(
+                {
+                    "d": int(d),
+                    "activation": act,
+                    "optimizer": opt,
+                    "at": at,
+                    "runs": int(len(g)),
+                    "steps": int(g["step"].max()),
+                    "s_median": q(0.5),
+                    "s_min": float(finite.min()) if finite.size else float("nan"),
+                    "s_max": float(finite.max()) if finite.size else float("nan"),
+                    "s_q10": q(0.1),
+                    "s_q90": q(0.9),
+                    "singular_steps_total": int(g["singular_steps"].sum()),
+                    "growth_rejections_total": int(g["growth_rejections"].sum()),
+                    "init_redraws_total": int(g["init_redraws"].sum()),
+                    "runs_flagged": int((g["status"] != STATUS_OK).sum()),
+                }
+            )
     return pd.DataFrame(rows)

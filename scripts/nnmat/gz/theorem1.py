@@ -463,6 +463,13 @@ def mp_theorem1_row(
     return row
 
 
+def _digits_recovered(r64: float, r_mp: float, dps: int) -> float:
+    """(log10 r64 - log10 r_mp) / (dps - 16), r_mp floored at 10^-dps; NaN if a residual is not finite."""
+    if not (np.isfinite(r64) and np.isfinite(r_mp) and r64 > 0 and r_mp >= 0):
+        return float("nan")
+    return float((np.log10(r64) - np.log10(max(r_mp, 10.0**-dps))) / (dps - 16))
+
+
 def mpmath_table(
     sets: list[dict[str, np.ndarray]],
     settings: MpmathSettings,
@@ -471,7 +478,9 @@ def mpmath_table(
     """One row per (d, alpha, trial) over the first `settings.trials` problems of each set, by d.
 
     Each row holds the high-precision result (MPMATH_COLUMNS) and the float64 status and residual of
-    the same problem, so the two can be compared directly.
+    the same problem, so the two can be compared directly. digits_recovered_fraction is
+    (log10 r_float64 - log10 r_mp) / (dps - 16): about 1 where the float64 residual is rounding
+    (residuals scale with the unit roundoff), about 0 where the construction itself were wrong.
     """
     rows = []
     for problems in sorted(sets, key=lambda s: s["X1"].shape[-1]):
@@ -494,6 +503,9 @@ def mpmath_table(
                         **row,
                         "float64_status": f64["status"],
                         "float64_rel_residual_max": f64["rel_residual_max"],
+                        "digits_recovered_fraction": _digits_recovered(
+                            f64["rel_residual_max"], row["rel_residual_max"], settings.dps
+                        ),
                     }
                 )
                 if progress:

@@ -34,3 +34,30 @@ def mae(pred: np.ndarray, target: np.ndarray) -> float:
 def learned(model_mae: float, constant_mae: float) -> bool:
     """True when the model beats the constant predictor inv(A0) by LEARNED_FACTOR or better."""
     return bool(model_mae <= LEARNED_FACTOR * constant_mae)
+
+
+def baseline_maes(A0: np.ndarray, X: np.ndarray, Y: np.ndarray) -> dict[str, float]:
+    """Test MAE of the constant predictor inv(A0) and of the first-order linear approximation."""
+    from .linapprox import first_order  # late import: linapprox imports torch
+
+    return {
+        "constant_mae": mae(constant_prediction(A0, len(X)), Y),
+        "linear_mae": mae(first_order(A0, X), Y),
+    }
+
+
+def with_baselines(final, maes: dict[str, float], exempt: bool):
+    """The per-model rows of a training stage with both baselines beside each model's test MAE.
+
+    mae_over_constant / mae_over_linear: the model's test MAE over the baseline's; learned: beats the
+    constant predictor by 1 / LEARNED_FACTOR; did_not_learn: not learned on a certified box dataset (the
+    general dataset, exempt, is never flagged).
+    """
+    out = final.copy()
+    out["constant_mae"] = maes["constant_mae"]
+    out["linear_mae"] = maes["linear_mae"]
+    out["mae_over_constant"] = out["test_mae"] / maes["constant_mae"]
+    out["mae_over_linear"] = out["test_mae"] / maes["linear_mae"]
+    out["learned"] = [learned(m, maes["constant_mae"]) for m in out["test_mae"]]
+    out["did_not_learn"] = ~out["learned"] & (not exempt)
+    return out

@@ -86,6 +86,37 @@ def linear_affine(A0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return -np.kron(B, B.T), 2.0 * B.reshape(-1)
 
 
+def eq11_network(A0: np.ndarray, dtype: torch.dtype = torch.float64) -> torch.nn.Sequential:
+    """Sec. 4, eq. (11): a 2-layer ReLU network with 2 n^2 hidden units that realises the first-order
+    linear approximation on every input (not only on the box): with delta = x - vec_row(A0),
+    delta = relu(delta) - relu(-delta), so W1 = [I; -I], b1 = [-x0; x0], W2 = [M_lin, -M_lin],
+    b2 = M_lin x0 + c_lin (M_lin, c_lin of linear_affine). The formula of eq. 11 is lost in the text
+    copy; its stated size (2 n^2 hidden units for n^2 inputs) and purpose survive, and this is the
+    construction that meets both."""
+    M, c = linear_affine(A0)
+    d = M.shape[0]
+    x0 = np.asarray(A0, dtype=np.float64).reshape(-1)
+    eye = np.eye(d)
+    net = torch.nn.Sequential(torch.nn.Linear(d, 2 * d), torch.nn.ReLU(), torch.nn.Linear(2 * d, d)).to(dtype)
+    with torch.no_grad():
+        for param, value in (
+            (net[0].weight, np.vstack([eye, -eye])),
+            (net[0].bias, np.concatenate([-x0, x0])),
+            (net[2].weight, np.hstack([M, -M])),
+            (net[2].bias, M @ x0 + c),
+        ):
+            param.copy_(torch.from_numpy(value))
+    return net
+
+
+def predict_float64(model: torch.nn.Module, A: np.ndarray) -> np.ndarray:
+    """A float64 network on a (M, n, n) stack (row-major input), output (M, n, n)."""
+    m, n = A.shape[0], A.shape[-1]
+    with torch.no_grad():
+        y = model(torch.from_numpy(np.ascontiguousarray(A.reshape(m, n * n), dtype=np.float64)))
+    return y.numpy().reshape(m, n, n)
+
+
 def average_abs_error(pred: np.ndarray, Y: np.ndarray) -> float:
     """The paper's metric: mean over matrices and entries of |pred - Y|."""
     return float(np.mean(np.abs(np.asarray(pred, dtype=np.float64) - Y)))

@@ -65,13 +65,15 @@ def analyse_model(
     Y_eval: np.ndarray,
     X_points: np.ndarray,
     settings: Settings,
+    null: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Every table of the stage for one network given as its [W | b] matrices.
 
     X_eval, Y_eval: the test matrices on which truncated networks are scored; X_points: the p matrices
     whose point clouds feed the Laplacians and metric maps. Returns DataFrames keyed svd, eckart_young,
     truncation, laplacian, angles, metric (each row tagged with its layer or space; the caller adds the
-    model keys).
+    model keys). null=True (the random-weight null network) computes only what its claims use: svd,
+    truncation and metric (Eckart-Young is a theorem; the graph claims have their own nulls).
     """
     svds = [layer_svd(M) for M in mats]
     names = ("svd", "eckart_young", "laplacian", "angles", "metric")
@@ -79,14 +81,16 @@ def analyse_model(
     for i, s in enumerate(svds):
         shape = {"layer": i, "rows": s.M.shape[0], "cols": s.M.shape[1]}
         out["svd"].append(with_keys(svd_table(s.sigma, s.M.shape, ENERGY_THRESHOLDS), layer=i))
-        out["eckart_young"].append(
-            with_keys(eckart_young_table(s, ey_ks(s, settings.eckart_young_ks)), **shape)
-        )
+        if not null:
+            ks = ey_ks(s, settings.eckart_young_ks)
+            out["eckart_young"].append(with_keys(eckart_young_table(s, ks), **shape))
     ev = TruncationEvaluator(svds, X_eval, Y_eval)
     trunc, latent = truncation_table(ev, settings)
 
     spaces, pre = representations(mats, X_points)
     for idx, (name, H) in enumerate(zip(space_names(len(mats)), spaces, strict=True)):
+        if null:
+            break
         graphs, med = build_graphs(H, settings)
         ref = cloud_subspaces(H, (settings.subspace_dim,))
         keys = {"space": name, "layer": idx, "median_distance": med}
@@ -96,18 +100,20 @@ def analyse_model(
         out["angles"].append(pd.DataFrame([{**keys, **r} for g in graphs for r in angle_rows(g, ref)]))
     for i, s in enumerate(svds):
 
-        def ratio_of(k: int, i: int = i) -> float:
-            return ev.one_layer(i, k) / ev.full_mae if ev.full_mae > 0 else float("nan")
+        def scores_of(k: int, i: int = i) -> tuple[float, float]:
+            mae, dev = ev.one_layer_scores(i, k)
+            return (mae / ev.full_mae if ev.full_mae > 0 else float("nan")), dev
 
-        rows = metric_rows(s, spaces[i], pre[i], latent[i], ratio_of, settings)
+        rows = metric_rows(s, spaces[i], pre[i], latent[i], scores_of, settings)
         out["metric"].append(with_keys(pd.DataFrame(rows), layer=i))
-    result = {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
+    result = {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in out.items()}
     result["truncation"] = trunc
     return result
 
 
 def summary_table(tables: dict[str, pd.DataFrame], n_sq: int) -> pd.DataFrame:
-    """Per layer (layer -1: all layers): shape, ranks, latent dimension n' against n^2, and the memory of the
+    """Per layer (layer -1: all layers): shape, ranks, latent dimension n' against n^2 and the width
+    (min(rows, fan-in)), whether it is hidden-to-hidden, and the memory of the
     rank-n' factorisation U_k S_k V_k^T (k (rows + cols + 1) numbers) against rows x cols."""
     svd = tables["svd"].drop_duplicates("layer").set_index("layer")
     tr = tables["truncation"]
@@ -118,13 +124,20 @@ def summary_table(tables: dict[str, pd.DataFrame], n_sq: int) -> pd.DataFrame:
         n_lat = int(tr.loc[tr["layer"] == layer, "latent_dim"].iloc[0])
         r["latent_dim"] = n_lat
         r["ratio_at_latent_dim"] = float(lat.loc[layer, "ratio"]) if layer in lat.index else np.nan
+        r["deviation_at_latent_dim"] = (
+            float(lat.loc[layer, "output_deviation"]) if layer in lat.index else np.nan
+        )
         r["full_test_mae"] = float(tr["full_test_mae"].iloc[0])
         r["baseline_mae"] = float(tr["baseline_mae"].iloc[0])
         if layer >= 0:
             info = svd.loc[layer]
             rows_, cols_ = int(info["rows"]), int(info["cols"])
             r.update({"rows": rows_, "cols": cols_, "numerical_rank": int(info["numerical_rank"]),
-                      "stable_rank": float(info["stable_rank"])})  # fmt: skip
+                      "stable_rank": float(info["stable_rank"]),
+                      # a hidden-to-hidden layer (fc3's middle one) is the only kind whose rank is not
+                      # capped by an n^2-sized side, i.e. the only one that can compress below n^2
+                      "hidden_to_hidden": bool(0 < layer < len(svd) - 1),
+                      "width": min(rows_, cols_ - 1)})  # fmt: skip
             r.update({c: int(info[c]) for c in svd.columns if c.startswith("eff_rank_p")})
             r["full_params"] = rows_ * cols_
             r["lowrank_params"] = n_lat * (rows_ + cols_ + 1) if n_lat >= 0 else -1

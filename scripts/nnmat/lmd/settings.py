@@ -19,13 +19,14 @@ INT_FIELDS = (
     "truncation_ks",
     "eckart_young_ks",
 )
-FLOAT_FIELDS = ("tolerance", "eig_tol", "metric_bandwidth")
+FLOAT_FIELDS = ("tolerance", "output_tolerance", "eig_tol", "metric_bandwidth")
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Every choice of the operationalisation of one `lmd_analyse` job (config keys `lmd.<field>`, except
-    `seed` = the config's master seed and `dataset` = the analysed ji dataset)."""
+    `seed` = the config's master seed, `dataset` = the analysed ji dataset and `learned_exempt`, which
+    the rule reads from ji.datasets.<dataset>.includes_singular)."""
 
     seed: int  # master seed: the point samples derive from it, the dataset and the stage name
     dataset: str  # the ji dataset: the CSVs' dataset column and a key of the sample seeds
@@ -34,12 +35,14 @@ class Settings:
     bandwidths: tuple[float, ...]  # Gaussian bandwidths, multiples of the median pairwise distance
     knn: int  # neighbours of the kNN graph
     subspace_dim: int  # m: dimension of the eigenmap and PCA subspaces compared
-    tolerance: float  # latent dimension n': smallest k with error <= tolerance x the full model's
+    tolerance: float  # context column within_tolerance: truncated error <= tolerance x the full model's
+    output_tolerance: float  # latent dimension n': smallest k with output deviation <= this (relative)
     n_eigs: int  # smallest Laplacian eigenvalues recorded per graph
     eig_tol: float  # a "small" eigenvalue: <= eig_tol x lambda_max
     metric_bandwidth: float  # bandwidth (x median distance) of the metric maps' Gaussian graph
     truncation_ks: int  # at most this many grid points of the k sweep per layer (then bisection)
     eckart_young_ks: int  # Eckart-Young k values per large layer
+    learned_exempt: bool  # the dataset includes singular matrices (ji's includes_singular): no learned flag
 
     def __post_init__(self) -> None:
         for name in INT_FIELDS:
@@ -67,6 +70,12 @@ class Settings:
                 f"settings key 'tolerance' must be >= 1 (the full-rank network has ratio exactly 1), "
                 f"got {self.tolerance}"
             )
+        if not 0 < self.output_tolerance < 1:
+            raise ValueError(
+                f"settings key 'output_tolerance' must be in (0, 1), got {self.output_tolerance}"
+            )
+        if not isinstance(self.learned_exempt, bool):
+            raise ValueError(f"settings key 'learned_exempt' must be a boolean, got {self.learned_exempt!r}")
         if self.metric_bandwidth <= 0:
             raise ValueError(f"settings key 'metric_bandwidth' must be positive, got {self.metric_bandwidth}")
         if self.eig_tol < 0:

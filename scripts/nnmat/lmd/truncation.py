@@ -1,9 +1,13 @@
 """Layer Matrix Decomposition, step 3: truncated networks, their test error and the latent dimension n'.
 
-One layer (or every layer) is replaced by the affine map of its truncated [W | b]_k and the test error
-(mean |f(x) - y|) is measured against k. n' is the smallest k whose error is within `tolerance` x the
-full model's error. The network is evaluated as deployed (float32 input and weights); truncations are
-built in float64 and rounded to float32, so rank = full rank reproduces the float32 weights bit for bit.
+One layer (or every layer) is replaced by the affine map of its truncated [W | b]_k; against k we measure
+the test error (mean |f_k(x) - y|, context) and the output deviation from the untruncated network itself,
+mean |f_k(x) - f(x)| / mean |f(x) - mean_x f(x)| (scale-free: the same for a trained and a random
+network). n' is the smallest k whose output deviation is <= `output_tolerance` (issue 12: n' is the
+dimension the network itself needs, not a statement about the error against the true inverse, which a
+random-weight network fails anyway). The network is evaluated as deployed (float32 input and
+weights); truncations are built in float64 and rounded to float32, so rank = full rank reproduces the
+float32 weights bit for bit.
 """
 
 from __future__ import annotations
@@ -54,9 +58,14 @@ def mean_abs_error(pred: torch.Tensor, Y: np.ndarray) -> float:
     return float(np.mean(np.abs(pred.double().numpy() - Y)))
 
 
+def output_spread(out: np.ndarray) -> float:
+    """mean |f(x) - mean_x f(x)|: the scale of a network's own output (the deviation's denominator)."""
+    return float(np.mean(np.abs(out - out.mean(axis=0))))
+
+
 class TruncationEvaluator:
-    """Test error of the network with one layer, or all layers, replaced by rank-k truncations (memoised:
-    the grid and the bisection share evaluations)."""
+    """Test error and output deviation of the network with one layer, or all layers, replaced by rank-k
+    truncations (memoised: the grid and the bisection share evaluations)."""
 
     def __init__(self, svds: Sequence[LayerSVD], X: np.ndarray, Y: np.ndarray):
         self.svds = list(svds)
@@ -64,35 +73,54 @@ class TruncationEvaluator:
         self.Y = Y.reshape(len(Y), -1).astype(np.float64)
         x = torch.from_numpy(np.ascontiguousarray(X.reshape(len(X), -1), dtype=np.float32))
         self.inputs = layer_inputs(self.layers, x)
-        self.full_mae = mean_abs_error(run_layers(self.layers, x), self.Y)
+        self.full_out = run_layers(self.layers, x).double().numpy()
+        self.full_mae = float(np.mean(np.abs(self.full_out - self.Y)))
+        self.spread = output_spread(self.full_out)
         # context: the error of predicting the mean target everywhere (a network no better than this has
         # learned no function of its input, and its "latent dimension" says nothing about one)
         self.baseline_mae = float(np.mean(np.abs(self.Y - self.Y.mean(axis=0))))
-        self._memo: dict[tuple[int, int], float] = {}
+        self._memo: dict[tuple[int, int], tuple[float, float]] = {}
 
-    def one_layer(self, layer: int, k: int) -> float:
+    def _scores(self, pred: torch.Tensor) -> tuple[float, float]:
+        """(test MAE, output deviation from the untruncated network) of one prediction."""
+        out = pred.double().numpy()
+        dev = float(np.mean(np.abs(out - self.full_out)))
+        return float(np.mean(np.abs(out - self.Y))), dev / self.spread if self.spread > 0 else float("nan")
+
+    def one_layer_scores(self, layer: int, k: int) -> tuple[float, float]:
         key = (layer, int(k))
         if key not in self._memo:
             layers = list(self.layers)
             layers[layer] = to_torch_layer(truncate(self.svds[layer], k))
-            self._memo[key] = mean_abs_error(run_layers(layers, self.inputs[layer], start=layer), self.Y)
+            self._memo[key] = self._scores(run_layers(layers, self.inputs[layer], start=layer))
         return self._memo[key]
 
-    def all_layers(self, k: int) -> float:
+    def all_layers_scores(self, k: int) -> tuple[float, float]:
         key = (-1, int(k))
         if key not in self._memo:
             cut = [i for i, s in enumerate(self.svds) if k < s.rank]
             if not cut:
-                self._memo[key] = self.full_mae
+                self._memo[key] = (self.full_mae, 0.0)
             elif len(cut) == 1:  # the same network as one layer truncated (e.g. the wide middle layer)
-                self._memo[key] = self.one_layer(cut[0], k)
+                self._memo[key] = self.one_layer_scores(cut[0], k)
             else:
                 layers = [
                     to_torch_layer(truncate(s, k)) if i in cut else lay
                     for i, (lay, s) in enumerate(zip(self.layers, self.svds, strict=True))
                 ]
-                self._memo[key] = mean_abs_error(run_layers(layers, self.inputs[0]), self.Y)
+                self._memo[key] = self._scores(run_layers(layers, self.inputs[0]))
         return self._memo[key]
+
+    def one_layer(self, layer: int, k: int) -> float:
+        """Test MAE with `layer` truncated to rank k."""
+        return self.one_layer_scores(layer, k)[0]
+
+    def one_layer_deviation(self, layer: int, k: int) -> float:
+        """Output deviation from the untruncated network with `layer` truncated to rank k."""
+        return self.one_layer_scores(layer, k)[1]
+
+    def all_layers(self, k: int) -> float:
+        return self.all_layers_scores(k)[0]
 
     def evaluated(self, layer: int) -> list[int]:
         """Every k evaluated so far for `layer` (-1: all layers), ascending."""
@@ -122,24 +150,25 @@ def latent_dimension(error_of: Callable[[int], float], ks: Sequence[int], thresh
 
 
 def truncation_table(ev: TruncationEvaluator, settings: Settings) -> tuple[pd.DataFrame, dict[int, int]]:
-    """Error against k for each layer alone and for all layers at once; returns the rows and the latent
-    dimension per layer (key -1: all layers)."""
+    """Error and output deviation against k for each layer alone and for all layers at once; returns the
+    rows and the latent dimension per layer (key -1: all layers): the smallest k with output deviation
+    <= settings.output_tolerance."""
     threshold = settings.tolerance * ev.full_mae
     rows, latent = [], {}
-    targets: list[tuple[str, int, int, Callable[[int], float]]] = [
-        ("one_layer", i, s.rank, (lambda k, i=i: ev.one_layer(i, k))) for i, s in enumerate(ev.svds)
+    targets: list[tuple[str, int, int, Callable[[int], tuple[float, float]]]] = [
+        ("one_layer", i, s.rank, (lambda k, i=i: ev.one_layer_scores(i, k))) for i, s in enumerate(ev.svds)
     ]
     max_rank = max(s.rank for s in ev.svds)
-    targets.append(("all_layers", -1, max_rank, ev.all_layers))
+    targets.append(("all_layers", -1, max_rank, ev.all_layers_scores))
     for mode, layer, rank, fn in targets:
         grid = k_grid(rank, settings.truncation_ks)
         for k in grid:
             fn(k)
-        n_lat = latent_dimension(fn, grid, threshold)
+        n_lat = latent_dimension(lambda k, fn=fn: fn(k)[1], grid, settings.output_tolerance)
         latent[layer] = -1 if n_lat is None else n_lat
         energy = np.concatenate([[0.0], energy_fraction(ev.svds[layer].sigma)]) if layer >= 0 else None
         for k in ev.evaluated(layer):
-            mae = fn(k)
+            mae, dev = fn(k)
             rows.append(
                 {
                     "mode": mode,
@@ -153,6 +182,9 @@ def truncation_table(ev: TruncationEvaluator, settings: Settings) -> tuple[pd.Da
                     "ratio": mae / ev.full_mae if ev.full_mae > 0 else float("nan"),
                     "tolerance": settings.tolerance,
                     "within_tolerance": bool(mae <= threshold),
+                    "output_deviation": dev,
+                    "output_tolerance": settings.output_tolerance,
+                    "within_output_tolerance": bool(dev <= settings.output_tolerance),
                     "latent_dim": latent[layer],
                     "is_latent_dim": bool(k == latent[layer]),
                     "on_grid": bool(k in grid),

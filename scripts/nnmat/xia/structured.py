@@ -275,6 +275,9 @@ def solve_hat_1d(t: np.ndarray, f: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------- benchmark
 SOLVER_METHODS = ("hat_On", "hodlr_cholesky", "hodlr_woodbury")  # dense_cholesky added up to dense_max_n
+# The null of the stability claim: the normal equations A^T A x = A^T f (LU, float64), an unstable
+# method (error ~ cond(A)^2 eps); dense and O(n^3), so only up to this n (about 1 s at n = 2048).
+NORMAL_EQUATIONS_MAX_N = 2048
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,7 @@ class SolverSettings:
 def _assemble(method: str, t: np.ndarray, leaf: int):
     """The matrix (dense) or the solver object of one method, before its factorisation."""
     n = len(t)
-    if method == "dense_cholesky":
+    if method in ("dense_cholesky", "normal_equations"):
         return rm.mass_1d(t)
     if method == "hodlr_cholesky":
         return HODLRCholesky(n, relu_1d_leaf(t), relu_1d_lowrank(t), leaf=leaf, rank_tol=RANK_TOL)
@@ -315,15 +318,22 @@ def _time_method(method: str, t: np.ndarray, f: np.ndarray, leaf: int):
     try:
         if method == "dense_cholesky":
             fac = sla.cho_factor(S, lower=True, overwrite_a=True, check_finite=False)
+        elif method == "normal_equations":
+            fac = sla.lu_factor(S.T @ S, check_finite=False)
         else:
             S.factor()
         t2 = time.perf_counter()
-        x = sla.cho_solve(fac, f, check_finite=False) if method == "dense_cholesky" else S.solve(f)
+        if method == "dense_cholesky":
+            x = sla.cho_solve(fac, f, check_finite=False)
+        elif method == "normal_equations":
+            x = sla.lu_solve(fac, S.T @ f, check_finite=False)
+        else:
+            x = S.solve(f)
         t3 = time.perf_counter()
     except (np.linalg.LinAlgError, ValueError) as exc:
         t2 = t3 = time.perf_counter()
         status, reason = "failed", f"{type(exc).__name__}: {exc}"
-    if method == "dense_cholesky":
+    if method in ("dense_cholesky", "normal_equations"):
         S = fac = None  # free the dense matrix (8 n^2 bytes) before the next method
     return x, status, reason, S, (t0, t1, t2, t3)
 
@@ -356,6 +366,7 @@ def solver_benchmark(settings: SolverSettings, progress=None) -> tuple[pd.DataFr
         f = rm.rhs_uniform_exact(c)
         t = rm.uniform_breakpoints(n)
         methods = list(SOLVER_METHODS) + (["dense_cholesky"] if n <= settings.dense_max_n else [])
+        methods += ["normal_equations"] if n <= min(settings.dense_max_n, NORMAL_EQUATIONS_MAX_N) else []
         for method in methods:
             x, status, reason, S, (t0, t1, t2, t3) = _time_method(method, t, f, settings.leaf)
             res = err = np.nan

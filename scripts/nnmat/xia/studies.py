@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
+import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
 from ..seeding import derive_seed, rng
@@ -22,11 +23,14 @@ from .matrices import (
     EPS,
     duplicated,
     gauss_newton_1d,
+    hat_mass,
+    hat_mass_banded,
     hat_transform,
     lambda_extremes_A,
     lambda_extremes_H,
     mass_1d,
     matrices_2d,
+    matrices_2d_exact,
     matrix_1d,
     mpmath_extremes,
     random_units_1d,
@@ -97,13 +101,12 @@ class Cond2DSettings:
 
 @dataclass(frozen=True)
 class SpectrumSettings:
-    """xia.spectrum.n, xia.random_1d.draws (draws of the PD check), xia.d2.{margin, quad_points}."""
+    """xia.spectrum.n, xia.random_1d.draws (draws of the PD check), xia.d2.margin."""
 
     seed: int
     n: int
     draws: int
     margin: float
-    quad_points: int
 
     def __post_init__(self):
         _check(self.n >= 4, "n must be >= 4")
@@ -111,7 +114,7 @@ class SpectrumSettings:
 
 @dataclass(frozen=True)
 class CGSettings:
-    """xia.cg, xia.random_1d.draws and xia.d2.{margin, quad_points}: CG iteration counts."""
+    """xia.cg, xia.random_1d.draws and xia.d2.margin: CG iteration counts."""
 
     seed: int
     ns: tuple[int, ...]
@@ -119,7 +122,6 @@ class CGSettings:
     rtol: float
     maxiter_factor: int
     margin: float
-    quad_points: int
 
     def __post_init__(self):
         _freeze(self)
@@ -128,7 +130,7 @@ class CGSettings:
 
 @dataclass(frozen=True)
 class StructureSettings:
-    """xia.structure and xia.d2.{margin, quad_points}: off-diagonal ranks of a binary partition."""
+    """xia.structure and xia.d2.margin: off-diagonal ranks of a binary partition."""
 
     seed: int
     n_1d: int
@@ -136,7 +138,6 @@ class StructureSettings:
     min_block: int
     tols: tuple[float, ...]
     margin: float
-    quad_points: int
 
     def __post_init__(self):
         _freeze(self)
@@ -189,9 +190,36 @@ def cond_uniform_1d(settings: Cond1DSettings, progress=None) -> pd.DataFrame:
                     naive_rel_err_lambda_min=abs(nmin - lmin) / lmin,
                 )
             rows.append(row)
+        rows.append(_hat_mass_cond_row(t))
         if progress:
             progress.update()
     return pd.DataFrame(rows)
+
+
+def _hat_mass_cond_row(t: np.ndarray) -> dict:
+    """The null of the conditioning claims: the tridiagonal P1 mass matrix M of the hats on the same
+    breakpoints (A = S^T M S), well conditioned for every n (extreme eigenvalues of a tridiagonal)."""
+    ab = hat_mass_banded(t)
+    ev = sla.eigvalsh_tridiagonal(ab[1], ab[0, 1:])
+    return {
+        "family": "hat_mass",
+        "matrix": "M",
+        "n": len(t),
+        "method": "eigvalsh_tridiagonal",
+        "lambda_min": float(ev[0]),
+        "lambda_max": float(ev[-1]),
+        "cond": float(ev[-1] / ev[0]),
+        "lambda_min_naive": np.nan,
+        "cond_naive": np.nan,
+        "naive_rel_err_lambda_min": np.nan,
+    }
+
+
+def wishart(n: int, master_seed: int) -> np.ndarray:
+    """The null of the mode and rank claims: a random dense SPD matrix X X^T / (2n), X n x 2n with
+    i.i.d. N(0, 1) entries (stream "xia_wishart"): no frequency order, full-rank off-diagonal blocks."""
+    X = rng(master_seed, "xia_wishart", n).standard_normal((n, 2 * n))
+    return X @ X.T / (2 * n)
 
 
 def cond_mpmath_check(settings: Cond1DSettings) -> pd.DataFrame:
@@ -280,13 +308,12 @@ def units_2d_seeded(n: int, draw: int, master_seed: int, margin: float):
 
 
 def cond_2d(settings: Cond2DSettings, progress=None) -> pd.DataFrame:
-    """cond(A), cond(H) on the unit square (float64 eigenvalues with a reliability flag)."""
-    q = settings.quad_points
+    """cond(A), cond(H) on the unit square (exact entries; float64 eigenvalues with a reliability flag)."""
     rows = []
     for n in sorted(settings.ns):
         for draw in range(settings.draws):
             w, b, seed = units_2d_seeded(n, draw, settings.seed, settings.margin)
-            A, H = matrices_2d(w, b, q)
+            A, H = matrices_2d_exact(w, b)
             for which, M in (("A", A), ("H", H)):
                 res = _flagged_extremes(M, False)
                 rows.append(
@@ -296,7 +323,7 @@ def cond_2d(settings: Cond2DSettings, progress=None) -> pd.DataFrame:
                         "n": n,
                         "draw": draw,
                         "seed": seed,
-                        "quad_points": q,
+                        "entries": "exact_polygon",
                         **res,
                     }
                 )
@@ -306,29 +333,38 @@ def cond_2d(settings: Cond2DSettings, progress=None) -> pd.DataFrame:
 
 
 def quadrature_check_2d(settings: Cond2DSettings) -> pd.DataFrame:
-    """Midpoint grid q vs 2q at n = refine_n: entrywise and eigenvalue changes (the quadrature tolerance)."""
+    """Midpoint grids q and 2q against the exact entries at n = refine_n: entrywise and eigenvalue errors
+    (the grid converges to the exact polygon integrals; the exact entries are what every study uses)."""
     n, q = settings.refine_n, settings.quad_points
     rows = []
     for draw in range(settings.draws):
         w, b, seed = units_2d_seeded(n, draw, settings.seed, settings.margin)
-        coarse, fine = matrices_2d(w, b, q), matrices_2d(w, b, 2 * q)
-        for which, Mc, Mf in (("A", coarse[0], fine[0]), ("H", coarse[1], fine[1])):
-            ec, ef = np.linalg.eigvalsh(Mc), np.linalg.eigvalsh(Mf)
-            rows.append(
-                {
-                    "matrix": which,
-                    "n": n,
-                    "draw": draw,
-                    "seed": seed,
-                    "quad_points": q,
-                    "quad_points_fine": 2 * q,
-                    "max_entry_diff_rel": float(np.abs(Mc - Mf).max() / np.abs(Mf).max()),
-                    "lambda_max_rel_change": float(abs(ec[-1] - ef[-1]) / ef[-1]),
-                    "lambda_min_rel_change": float(abs(ec[0] - ef[0]) / abs(ef[0])),
-                    "cond_rel_change": float(abs(ec[-1] / ec[0] - ef[-1] / ef[0]) / (ef[-1] / ef[0])),
-                }
-            )
+        exact = matrices_2d_exact(w, b)
+        for qq in (q, 2 * q):
+            rows += _quad_rows(n, draw, seed, qq, matrices_2d(w, b, qq), exact)
     return pd.DataFrame(rows)
+
+
+def _quad_rows(n, draw, seed, q, grid, exact) -> list[dict]:
+    """Errors of the q x q midpoint grid against the exact entries (one row per matrix)."""
+    rows = []
+    for which, Mc, Mf in (("A", grid[0], exact[0]), ("H", grid[1], exact[1])):
+        ec, ef = np.linalg.eigvalsh(Mc), np.linalg.eigvalsh(Mf)
+        rows.append(
+            {
+                "matrix": which,
+                "n": n,
+                "draw": draw,
+                "seed": seed,
+                "quad_points": q,
+                "reference": "exact_polygon",
+                "max_entry_diff_rel": float(np.abs(Mc - Mf).max() / np.abs(Mf).max()),
+                "lambda_max_rel_change": float(abs(ec[-1] - ef[-1]) / ef[-1]),
+                "lambda_min_rel_change": float(abs(ec[0] - ef[0]) / abs(ef[0])),
+                "cond_rel_change": float(abs(ec[-1] / ec[0] - ef[-1] / ef[0]) / (ef[-1] / ef[0])),
+            }
+        )
+    return rows
 
 
 # ---------------------------------------------------------------------------- spectrum and modes
@@ -337,12 +373,12 @@ def _orient(v: np.ndarray) -> np.ndarray:
 
 
 def _spectrum_matrices(settings: SpectrumSettings) -> dict[tuple[str, str], np.ndarray]:
-    """A and H at n for uniform 1D, random 1D draw 0 and 2D draw 0 (quad_points midpoints per side)."""
+    """A and H at n for uniform 1D, random 1D draw 0 and 2D draw 0 (exact 2D entries)."""
     n = settings.n
     t = uniform_breakpoints(n)
     tr, wr = random_units_1d_seeded(n, 0, settings.seed)
     w2, b2, _ = units_2d_seeded(n, 0, settings.seed, settings.margin)
-    A2, H2 = matrices_2d(w2, b2, settings.quad_points)
+    A2, H2 = matrices_2d_exact(w2, b2)
     return {
         ("uniform_1d", "A"): mass_1d(t),
         ("uniform_1d", "H"): gauss_newton_1d(t),
@@ -404,10 +440,13 @@ def spectrum_study(settings: SpectrumSettings) -> tuple[pd.DataFrame, pd.DataFra
     extreme eigenvectors of every matrix with their sign-change counts."""
     n = settings.n
     eig_rows, mode_rows = [], []
-    for (family, which), M in _spectrum_matrices(settings).items():
+    mats = _spectrum_matrices(settings)
+    mats[("wishart", "W")] = wishart(n, settings.seed)  # null of the mode claims: modes rows only
+    for (family, which), M in mats.items():
         ev, V = np.linalg.eigh(M)
         ev, V = ev[::-1], V[:, ::-1]
-        eig_rows += _eigen_rows(family, which, n, ev, M)
+        if family != "wishart":
+            eig_rows += _eigen_rows(family, which, n, ev, M)
         mode_rows += _mode_rows(family, which, n, ev, V)
     return pd.DataFrame(eig_rows), pd.DataFrame(mode_rows)
 
@@ -472,7 +511,7 @@ def _pd_rows_2d(settings: SpectrumSettings) -> list[dict]:
             if case == "duplicated":
                 w2, b2 = w2.copy(), b2.copy()
                 w2[1], b2[1] = w2[0], b2[0]
-            A2, H2 = matrices_2d(w2, b2, settings.quad_points)
+            A2, H2 = matrices_2d_exact(w2, b2)
             for which, M in (("A", A2), ("H", H2)):
                 dup = case == "duplicated"
                 rows.append(
@@ -508,6 +547,8 @@ def _cg_count(A, b, M, rtol: float, maxiter: int):
 def _cg_problems(n: int, settings: CGSettings) -> list[tuple[str, int, np.ndarray | None, np.ndarray | None]]:
     """(family, draw, t, w) of every system at n; 2D systems (t = w = None) are built when solved."""
     problems = [("uniform_1d", 0, uniform_breakpoints(n), np.ones(n))]
+    # the null of the iteration claim: the hat mass matrix M on the same breakpoints (well conditioned)
+    problems.append(("hat_mass", 0, uniform_breakpoints(n), np.ones(n)))
     for draw in range(settings.draws):
         problems.append(("random_1d", draw, *random_units_1d_seeded(n, draw, settings.seed)))
         # same breakpoints, all directions +1: separates "mixed directions" from "random gaps"
@@ -516,14 +557,19 @@ def _cg_problems(n: int, settings: CGSettings) -> list[tuple[str, int, np.ndarra
     return problems
 
 
-def _preconditioners(family: str, A: np.ndarray, t: np.ndarray | None) -> dict:
+def _preconditioners(family: str, A: np.ndarray, t: np.ndarray | None, w: np.ndarray | None) -> dict:
+    """none, Jacobi, and the hat preconditioner where it is a change of basis for the units.
+
+    B sigma = hats holds only when every direction is +1 (uniform_1d, random_plus_1d). For mixed
+    directions (random_1d) B is not a basis change of those units (sigma(t - x) = sigma(x - t) + (t - x)
+    needs a rank <= 4 correction in span{1, x}), so no hat row is written there (not applicable)."""
     n = len(A)
     d = np.diag(A)
     precs = {
         "none": None,
         "jacobi": spla.LinearOperator((n, n), matvec=lambda x, d=d: x / d, dtype=float),
     }
-    if family != "2d":
+    if family in ("uniform_1d", "random_plus_1d") and w is not None and np.all(w > 0):
         # basis change to hats built from the sorted breakpoints (exact for all w = +1), then
         # Jacobi in the hat basis: P^{-1} = B^T diag(B A B^T)^{-1} B
         B = hat_transform(t)
@@ -542,13 +588,15 @@ def cg_study(settings: CGSettings, progress=None) -> pd.DataFrame:
         for family, draw, t, w in _cg_problems(n, settings):
             if family == "2d":
                 w2, b2, _ = units_2d_seeded(n, draw, master_seed, settings.margin)
-                A = matrices_2d(w2, b2, settings.quad_points, need_h=False)[0]
+                A = matrices_2d_exact(w2, b2)[0]
+            elif family == "hat_mass":
+                A = hat_mass(t).toarray()
             else:
                 A = mass_1d(t, w)
             seed = derive_seed(master_seed, "xia_cg", family, n, draw)
             c = np.random.default_rng(seed).standard_normal(n)
             b = A @ c
-            for name, P in _preconditioners(family, A, t).items():
+            for name, P in _preconditioners(family, A, t, w).items():
                 x, iters, info = _cg_count(A, b, P, rtol, maxiter_factor * n)
                 rows.append(
                     {
@@ -589,9 +637,11 @@ def structure_study(settings: StructureSettings) -> pd.DataFrame:
     }
     for n2 in sorted(settings.ns_2d):
         w2, b2, _ = units_2d_seeded(n2, 0, settings.seed, settings.margin)
-        A2, H2 = matrices_2d(w2, b2, settings.quad_points)
+        A2, H2 = matrices_2d_exact(w2, b2)
         mats[("2d", "A", n2)], mats[("2d", "H", n2)] = A2, H2
-    ordering = {"uniform_1d": "breakpoint", "random_1d": "breakpoint", "2d": "angle"}
+    for nw in sorted(set(settings.ns_2d) | {n_1d}):  # null of the rank claims: random dense SPD
+        mats[("wishart", "W", nw)] = wishart(nw, settings.seed)
+    ordering = {"uniform_1d": "breakpoint", "random_1d": "breakpoint", "2d": "angle", "wishart": "index"}
     rows = []
     for (family, which, n), M in mats.items():
         for level, idx, r, c in offdiag_blocks(n, settings.min_block):

@@ -40,6 +40,7 @@ class TableSettings:
 PAPER_EXPONENT = {
     ("uniform_1d", "A"): "4 (printed as 1/n^4, a typo for n^4)",
     ("uniform_1d", "H"): "not printed",
+    ("hat_mass", "M"): "null: the P1 hat mass matrix is well conditioned (exponent 0)",
 }
 
 
@@ -50,9 +51,10 @@ def cond_fit(r: dict[str, pd.DataFrame], settings: TableSettings) -> pd.DataFram
     rows = []
     uni = r["cond_1d"]
     series = []
-    for m in ("A", "H"):
-        d = uni[uni.matrix == m]
-        series.append(("uniform_1d", m, d.n.to_numpy(), d.cond.to_numpy(), d.method.iloc[0]))
+    for fam, m in (("uniform_1d", "A"), ("uniform_1d", "H"), ("hat_mass", "M")):
+        d = uni[(uni.family == fam) & (uni.matrix == m)]
+        if len(d):
+            series.append((fam, m, d.n.to_numpy(), d.cond.to_numpy(), d.method.iloc[0]))
     for fam, key in (("random_1d", "cond_random_1d"), ("2d", "cond_2d")):
         df = r[key]
         for m in ("A", "H"):
@@ -81,7 +83,8 @@ def cond_fit(r: dict[str, pd.DataFrame], settings: TableSettings) -> pd.DataFram
 
 
 def cond_1d(r) -> pd.DataFrame:
-    d = r["cond_1d"].pivot(
+    d = r["cond_1d"]
+    d = d[d.family == "uniform_1d"].pivot(
         index="n", columns="matrix", values=["cond", "cond_naive", "naive_rel_err_lambda_min"]
     )
     d.columns = [f"{a}_{b}" for a, b in d.columns]
@@ -148,7 +151,7 @@ def modes_table(r) -> pd.DataFrame:
 def quad_table(r) -> pd.DataFrame:
     return (
         r["quad_check_2d"]
-        .groupby(["matrix", "n", "quad_points", "quad_points_fine"])
+        .groupby(["matrix", "n", "quad_points", "reference"])
         .agg(
             draws=("draw", "nunique"),
             max_entry_diff_rel=("max_entry_diff_rel", "max"),
@@ -160,11 +163,34 @@ def quad_table(r) -> pd.DataFrame:
 
 
 def solver_timing(r) -> pd.DataFrame:
+    """The timings, with the three n of the growth-exponent fit marked (fit_point) and the most a 2x
+    timing noise can move that fit (noise_bound)."""
     t = r["solver_timing"].copy()
     ok = t[(t.method == "dense_cholesky") & (t.status == "ok")]
-    # the largest n at which dense Cholesky succeeded: where the speedup claim is scored
+    t["n_min"] = t.n.min()
     t["n_dense_max"] = ok.n.max() if len(ok) else np.nan
+    t["fit_point"], t["noise_bound"] = 0, np.nan
+    if len(ok):
+        pts = fit_points(np.array(sorted(set(t.n[t.n <= ok.n.max()]))))
+        t["fit_point"] = t.n.isin(pts).astype(int)
+        x = np.log(pts)
+        dev = x - x.mean()
+        if len(pts) >= 3:  # max slope change under factors in [1/2, 2]: log 2 sum|dev| / sum dev^2
+            t["noise_bound"] = float(np.log(2.0) * np.abs(dev).sum() / (dev**2).sum())
     return t
+
+
+def fit_points(ns: np.ndarray) -> np.ndarray:
+    """The smallest and largest n and the one nearest their geometric mean (ties: the smaller).
+
+    For bounded multiplicative timing noise, the least-squares slope through the two ends has the
+    smallest worst-case error; the middle point (the metric needs three) changes it little."""
+    if len(ns) <= 3:
+        return ns
+    lo, hi = np.log(ns[0]), np.log(ns[-1])
+    inner = ns[1:-1]
+    mid = inner[np.argmin(np.abs(np.log(inner) - 0.5 * (lo + hi)))]
+    return np.array([ns[0], mid, ns[-1]])
 
 
 def tables(r: dict[str, pd.DataFrame], settings: TableSettings) -> list[tuple[str, pd.DataFrame, str]]:
@@ -182,7 +208,11 @@ def tables(r: dict[str, pd.DataFrame], settings: TableSettings) -> list[tuple[st
             "cond(A), cond(H), 1D uniform breakpoints (reformulated vs plain float64)",
         ),
         ("xia_mpmath_check", r["cond_mpmath"], "lambda_min: reformulation and plain float64 vs mpmath"),
-        ("xia_quadrature", quad_table(r), "2D midpoint quadrature: grid q vs 2q (max over draws)"),
+        (
+            "xia_quadrature",
+            quad_table(r),
+            "2D midpoint grids q and 2q vs the exact polygon entries (max over draws)",
+        ),
         ("xia_modes", modes_table(r), "Sign changes of the extreme eigenvectors (mode frequency)"),
         (
             "xia_pd",
