@@ -31,12 +31,13 @@ SNAKEMAKE := snakemake --configfile $(CONFIG) --cores $(CORES) $(SNAKEMAKE_ARGS)
 # recomputing. The names come from Snakemake itself, so rules made in loops are included too.
 LIST_FIGURE_RULES := snakemake --configfile $(CONFIG) --list-rules | awk '{print $$1}' | grep -E '^(fig|table)_'
 
-.PHONY: help venv python-check lock reproduce figures report test test-cluster test-browser lint dryrun \
+.PHONY: help venv python-check lock reproduce figures report test test-faults test-cluster test-browser lint dryrun \
 	clean distclean
 
 help:
 	@echo "make reproduce [CONFIG=config/paper.yaml] [PAPER=gz|xia|ji|lmd]  run the pipeline (REPORT.md, report.html)"
 	@echo "make test                                   set up .venv, run lint + the test suite"
+	@echo "make test-faults                            kill -9 / Ctrl-C / two runs at once on the tiny config (~15 min)"
 	@echo "make test-cluster                           start a local SLURM (root, apt), run tests/cluster, stop it"
 	@echo "make figures                                redraw every figure/table from existing CSVs"
 	@echo "make report                                 snakemake HTML report (report.html)"
@@ -113,6 +114,11 @@ lint: venv
 
 test: venv lint
 	python -m pytest
+
+# Whole-run fault injection on the tiny config (kill -9, Ctrl-C, two runs at once; ~15 min on 2 cores).
+# The fast fault cases (bad configs, damaged files, full disk, read-only directory) run in `make test`.
+test-faults: venv
+	python -m pytest tests/faults -m faults -rA
 
 # A real single-node SLURM on this machine (tests/cluster/slurm_local.sh), the tiny config through
 # profiles/slurm-local, then SLURM stopped again, whether the tests pass or not.

@@ -7,9 +7,9 @@
 import os
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
-from nnmat.config import check_consistency, check_device, check_file, check_finite, gz_data_dims
+from nnmat.config import check_device, gz_data_dims, validate_config
 
 min_version("9.0")
 
@@ -27,11 +27,11 @@ print(f"nnmat: configuration from {CONFIG_SOURCE}; outputs under {os.getcwd()}",
 
 # Refuse a bad config before any job starts, naming the offending key: duplicate keys (YAML keeps the
 # last silently), NaN/inf (JSON Schema bounds let NaN through), then the schema, then cross-key rules.
-for path in workflow.overwrite_configfiles or workflow.configfiles:
-    check_file(str(path))
-check_finite(config)
-validate(config, os.path.join(REPO, "config", "schema.yaml"))
-check_consistency(config)
+validate_config(
+    config,
+    workflow.overwrite_configfiles or workflow.configfiles,
+    os.path.join(REPO, "config", "schema.yaml"),
+)
 # Jobs run on this machine only for a local, non-dry run (not on a cluster's submit host, not inside
 # a cluster job, whose node is checked by the job itself).
 check_device(

@@ -1,4 +1,4 @@
-"""Figures of the Xia (002) stage, drawn from the result CSVs only (no recomputation).
+"""Figures of the Xia stage, drawn from the result CSVs only (no recomputation).
 
     python scripts/plot_xia.py cond_vs_n results/xia/*.csv results/tables/xia_*.csv \
         --out figures/xia_cond_vs_n.png figures/xia_cond_vs_n.pdf

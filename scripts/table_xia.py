@@ -1,4 +1,4 @@
-"""Tables of the Xia (002) stage: CSV for machines and Markdown for people, from the result CSVs only.
+"""Tables of the Xia stage: CSV for machines and Markdown for people, from the result CSVs only.
 
     python scripts/table_xia.py results/xia/*.csv --settings '{"ci_level": 0.95, "fit_min_n": 32}' \
         --out results/tables/xia_cond_fit.csv results/tables/xia_cond_fit.md ...

@@ -278,3 +278,18 @@ def test_dockerfile_installs_the_cpu_lock_with_hashes():
             assert (REPO / source).exists(), f"Dockerfile copies {source}, which does not exist"
     ignored = (REPO / ".dockerignore").read_text().split()
     assert ".venv/" in ignored and "results/" in ignored
+
+
+def test_the_repository_cites_only_what_it_contains():
+    """A clone has no workspace around it: no path outside the repository, no internal labels."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True).stdout.split()
+    bad = re.compile(r"\.\./shared|FACTS\.md|DESIGN\.md|\((?:paper )?00[0-4]\)|paper 00[0-4]|\bissue:")
+    hits = []
+    for name in tracked:
+        path = REPO / name
+        if path.suffix in {".png", ".pdf"} or name == "tests/test_install.py" or not path.is_file():
+            continue
+        for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if bad.search(line):
+                hits.append(f"{name}:{lineno}: {line.strip()[:100]}")
+    assert not hits, "\n".join(hits)

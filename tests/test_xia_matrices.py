@@ -1,4 +1,4 @@
-"""ReLU mass matrix A and Gauss-Newton matrix H (Xia, paper 002): closed forms, PD, conditioning
+"""ReLU mass matrix A and Gauss-Newton matrix H (J. Xia, talk abstract): closed forms, PD, conditioning
 (nnmat.xia.matrices, with the measurements of nnmat.xia.analysis and the PD study)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Xia (002) scripts: runnable by hand (--help, the docstring's example settings) and strict about
+"""The Xia scripts: runnable by hand (--help, the docstring's example settings) and strict about
 their one --settings JSON (a missing or unknown key is refused, naming the key)."""
 
 from __future__ import annotations

@@ -66,6 +66,19 @@ def check_names(config: dict[str, Any]) -> None:
                 raise ConfigError(f"ji.{key} key {name!r} must be a string (quote it in YAML)")
 
 
+def validate_config(config: dict[str, Any], files: list[str], schema_path: str) -> None:
+    """Everything the Snakefile checks before any job, in order: duplicate keys in the config files
+    (YAML keeps the last silently), NaN/inf (JSON Schema bounds let NaN through), the schema (fills
+    its defaults in), then the rules across keys. Each error names the key or the file."""
+    from snakemake.utils import validate  # the Snakefile's own validator; only needed here
+
+    for path in files:
+        check_file(str(path))
+    check_finite(config)
+    validate(config, schema_path)
+    check_consistency(config)
+
+
 def check_consistency(config: dict[str, Any]) -> None:
     check_names(config)
     check_sizes(config)

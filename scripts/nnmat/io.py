@@ -11,6 +11,8 @@ import csv
 import json
 import os
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -117,8 +119,14 @@ def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
 
 
 def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as f:
-        return {k: f[k] for k in f.files}
+    """The arrays of an NPZ written by write_npz; a damaged file is refused naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise CorruptInputError(
+            f"{path}: not a readable NPZ ({type(exc).__name__}: {exc}): rerun the job that writes it"
+        ) from exc
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> None:
@@ -163,4 +171,9 @@ def read_torch(path: str | os.PathLike) -> Any:
     """torch.load of tensors and plain Python only (weights_only=True), onto the CPU."""
     import torch
 
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # torch raises RuntimeError, OSError, pickle.UnpicklingError, ... here
+        raise CorruptInputError(f"{path}: not a readable torch file ({type(exc).__name__}: {exc})") from exc

@@ -1,4 +1,4 @@
-# Ji, Wu & Xi (paper 003): MLP matrix inversion. Datasets with a non-singularity certificate, batched
+# Ji, Wu & Xi: MLP matrix inversion. Datasets with a non-singularity certificate, batched
 # training of every (architecture x seed) of a dataset in one job, Table 1 (test error), Table 3
 # (inference time), Figs. 1-2 (the singular set of 2x2 matrices) and the why-can't experiment
 # (Theorems 3.7-3.9). Compute rules write results/ji/*.csv; figure and table rules read only CSVs.
@@ -333,7 +333,7 @@ rule fig_ji_training_curves:
         curves=JI_CURVES,
         code=code("plot_ji_training.py"),
     output:
-        report_figure("ji_training_curves", "Ji, Wu & Xi (003)", "ji_training_curves.rst"),
+        report_figure("ji_training_curves", "Ji, Wu & Xi", "ji_training_curves.rst"),
     log:
         "logs/ji/figures/ji_training_curves.log",
     conda:
@@ -349,8 +349,8 @@ rule fig_ji_fig1_2:
         surface=f"{JI_DIR}/geometry_surface.csv",
         code=code("plot_ji_fig12.py"),
     output:
-        report_figure("ji_fig1_singular_slices", "Ji, Wu & Xi (003)", "ji_fig1_singular_slices.rst")
-        + report_figure("ji_fig2_singular_surface", "Ji, Wu & Xi (003)", "ji_fig2_singular_surface.rst"),
+        report_figure("ji_fig1_singular_slices", "Ji, Wu & Xi", "ji_fig1_singular_slices.rst")
+        + report_figure("ji_fig2_singular_surface", "Ji, Wu & Xi", "ji_fig2_singular_surface.rst"),
     log:
         "logs/ji/figures/ji_fig1_2.log",
     conda:
@@ -367,7 +367,7 @@ rule fig_ji_whycant:
         fit=f"{JI_DIR}/whycant_fit.csv",
         code=code("plot_ji_whycant.py"),
     output:
-        report_figure("ji_whycant_error_vs_sigma", "Ji, Wu & Xi (003)", "ji_whycant.rst"),
+        report_figure("ji_whycant_error_vs_sigma", "Ji, Wu & Xi", "ji_whycant.rst"),
     log:
         "logs/ji/figures/ji_whycant.log",
     conda:

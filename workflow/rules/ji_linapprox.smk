@@ -1,4 +1,4 @@
-# Ji, Wu & Xi (paper 003) Sec. 5.3, Table 2 and Appendix E: the MLPs against the linear approximation
+# Ji, Wu & Xi Sec. 5.3, Table 2 and Appendix E: the MLPs against the linear approximation
 # (A0 + D)^-1 ~ A0^-1 - A0^-1 D A0^-1. Table 2 on the trained models of ji_inversion.smk; the
 # activation regions and linear programs of the small 4-8-4 model (Tables 4-7); and a sweep that
 # retrains on boxes of growing radius (through the inversion rules' scripts and shells) to see where
@@ -267,7 +267,7 @@ rule fig_ji_linapprox_regions:
         regions=f"{LIN_DIR}/regions.csv",
         code=code("plot_ji_linapprox.py"),
     output:
-        report_figure("ji_linapprox_regions", "Ji, Wu & Xi (003)", "ji_linapprox_regions.rst"),
+        report_figure("ji_linapprox_regions", "Ji, Wu & Xi", "ji_linapprox_regions.rst"),
     log:
         "logs/ji/figures/ji_linapprox_regions.log",
     conda:
@@ -282,7 +282,7 @@ rule fig_ji_linapprox_coefficients:
         coefficients=f"{LIN_DIR}/coefficients.csv",
         code=code("plot_ji_linapprox.py"),
     output:
-        report_figure("ji_linapprox_coefficients", "Ji, Wu & Xi (003)", "ji_linapprox_coefficients.rst"),
+        report_figure("ji_linapprox_coefficients", "Ji, Wu & Xi", "ji_linapprox_coefficients.rst"),
     log:
         "logs/ji/figures/ji_linapprox_coefficients.log",
     conda:
@@ -297,7 +297,7 @@ rule fig_ji_error_vs_radius:
         rows=LIN_SWEEP_TABLES,
         code=code("plot_ji_linapprox.py"),
     output:
-        report_figure("ji_error_vs_radius", "Ji, Wu & Xi (003)", "ji_error_vs_radius.rst"),
+        report_figure("ji_error_vs_radius", "Ji, Wu & Xi", "ji_error_vs_radius.rst"),
     log:
         "logs/ji/figures/ji_error_vs_radius.log",
     conda:

@@ -1,4 +1,4 @@
-# Shyh-Chang, Luo & Qiu (paper 004): Layer Matrix Decomposition of the networks this pipeline trains.
+# Shyh-Chang, Luo & Qiu: Layer Matrix Decomposition of the networks this pipeline trains.
 # A theory paper: each construct (layer SVD with absorbed bias, Eckart-Young truncation, latent
 # dimension, graph Laplacians of input/latent/output point clouds, metric maps) is turned into a
 # measurement on the MLP inverters of the Ji, Wu & Xi stage. One compute job per dataset; figure and
@@ -125,7 +125,7 @@ rule fig_lmd_singular_values:
         csv=lmd_csvs("svd"),
         code=code("plot_lmd.py"),
     output:
-        report_figure("lmd_singular_values", "Shyh-Chang, Luo & Qiu (004)", "lmd_singular_values.rst"),
+        report_figure("lmd_singular_values", "Shyh-Chang, Luo & Qiu", "lmd_singular_values.rst"),
     log:
         "logs/lmd/fig_lmd_singular_values.log",
     conda:
@@ -140,7 +140,7 @@ rule fig_lmd_error_vs_rank:
         csv=lmd_csvs("truncation"),
         code=code("plot_lmd.py"),
     output:
-        report_figure("lmd_error_vs_rank", "Shyh-Chang, Luo & Qiu (004)", "lmd_error_vs_rank.rst"),
+        report_figure("lmd_error_vs_rank", "Shyh-Chang, Luo & Qiu", "lmd_error_vs_rank.rst"),
     log:
         "logs/lmd/fig_lmd_error_vs_rank.log",
     conda:
@@ -155,7 +155,7 @@ rule fig_lmd_laplacian_spectra:
         csv=lmd_csvs("laplacian"),
         code=code("plot_lmd.py"),
     output:
-        report_figure("lmd_laplacian_spectra", "Shyh-Chang, Luo & Qiu (004)", "lmd_laplacian_spectra.rst"),
+        report_figure("lmd_laplacian_spectra", "Shyh-Chang, Luo & Qiu", "lmd_laplacian_spectra.rst"),
     params:
         settings=settings(LMD, keys=["figure_bandwidth"]),
     log:
@@ -175,7 +175,7 @@ rule fig_lmd_principal_angles:
         csv=lmd_csvs("angles"),
         code=code("plot_lmd.py"),
     output:
-        report_figure("lmd_principal_angles", "Shyh-Chang, Luo & Qiu (004)", "lmd_principal_angles.rst"),
+        report_figure("lmd_principal_angles", "Shyh-Chang, Luo & Qiu", "lmd_principal_angles.rst"),
     log:
         "logs/lmd/fig_lmd_principal_angles.log",
     conda:

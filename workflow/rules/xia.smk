@@ -1,4 +1,4 @@
-# Xia (paper 002): ReLU mass matrix A and Gauss-Newton matrix H. Conditioning, spectrum, CG,
+# Xia (talk abstract): ReLU mass matrix A and Gauss-Newton matrix H. Conditioning, spectrum, CG,
 # off-diagonal ranks and fast structured direct solvers. Compute rules write results/xia/*.csv;
 # table and figure rules read only those CSVs. Each script reads one --settings JSON (its config
 # slice, see the settings dataclasses in scripts/nnmat/xia/studies.py, structured.py, tables.py).
@@ -324,7 +324,7 @@ for _stem in XIA_FIGURE_STEMS:
             tables=[f"results/tables/{stem}.csv" for stem in XIA_TABLE_STEMS],
             code=code("plot_xia.py"),
         output:
-            figure=report_figure(f"xia_{_stem}", "Xia (002): ReLU matrices", f"xia_{_stem}.rst"),
+            figure=report_figure(f"xia_{_stem}", "Xia: ReLU matrices", f"xia_{_stem}.rst"),
         params:
             figure=_stem,
         localrule: True

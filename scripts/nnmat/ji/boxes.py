@@ -1,7 +1,7 @@
 """Datasets of Ji, Wu & Xi (arXiv 2506.00642): matrices A = A0 + Delta around a centre A0.
 
 Delta has i.i.d. entries U(-r, r) (a box of half-width r). The paper's centres and radii are lost
-(FACTS.md), so both are configured; the radius is given relative to the distance of the centre to the
+(PAPERS.md), so both are configured; the radius is given relative to the distance of the centre to the
 singular set, which makes the safety of a dataset a property of its config rather than of luck:
 
     sup over the box of ||Delta||_2 = n r      (attained by r times the all-ones matrix)

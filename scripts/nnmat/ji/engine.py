@@ -166,10 +166,24 @@ def save_checkpoint(state: Mapping[str, Any], path: str | os.PathLike) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any] | None:
-    """The checkpoint at `path` (tensors and plain Python only: weights_only=True), or None if absent."""
+    """The checkpoint at `path` (tensors and plain Python only: weights_only=True), or None if absent.
+
+    A checkpoint that cannot be read (cut short by a full disk, damaged, not a torch file) is named,
+    moved aside to `<path>.corrupt` (kept for inspection, never read again) and training restarts
+    from scratch: losing a resume point costs time, reading a damaged one would cost correctness."""
     if not os.path.exists(path):
         return None
-    return io.read_torch(path)
+    try:
+        state = io.read_torch(path)
+        if not isinstance(state, dict):
+            raise ValueError(f"holds a {type(state).__name__}, not a checkpoint dict")
+        return state
+    except Exception as exc:  # torch raises RuntimeError, OSError, pickle errors, ... for damaged files
+        aside = f"{path}.corrupt"
+        os.replace(path, aside)
+        log.warning("checkpoint %s is unreadable (%s: %s); moved to %s, training from scratch",
+                    path, type(exc).__name__, exc, aside)  # fmt: skip
+        return None
 
 
 def make_optimizer(params: list[torch.nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Adam:

@@ -157,7 +157,7 @@ class SliceSpec:
         return alpha, beta, gamma, delta
 
 
-# Our choice (the paper's Example 1-3 formulas are lost in the text copy, FACTS.md). Example 1 "fixed
+# Our choice (the paper's Example 1-3 formulas are lost in the text copy, PAPERS.md). Example 1 "fixed
 # two entries: D_eps is a band around a line": c = d = 1 gives det = a - b, the line a = b in the (a, b)
 # plane (a diagonal line, so the band's varying width shows). Example 2 "fixed two entries: a band
 # around a hyperbola": b = c = 1 gives det = a d - 1, the hyperbola a d = 1 in the (a, d) plane.

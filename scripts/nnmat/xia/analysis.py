@@ -1,4 +1,4 @@
-"""Measurements of one ReLU matrix (Xia, paper 002): growth fits, mode frequencies, positive
+"""Measurements of one ReLU matrix (J. Xia, talk abstract): growth fits, mode frequencies, positive
 definiteness, and the numerical ranks of the off-diagonal blocks of a binary partition."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""ReLU mass matrix A and Gauss-Newton matrix H (Xia, paper 002; Cai, Ding, Liu, Liu & Xia 2024).
+"""ReLU mass matrix A and Gauss-Newton matrix H (J. Xia, talk abstract; Cai, Ding, Liu, Liu & Xia 2024).
 
     A_ij = <sigma(w_i . x + b_i), sigma(w_j . x + b_j)>,   H_ij = <h(w_i . x + b_i), h(w_j . x + b_j)>,
 

@@ -1,4 +1,4 @@
-"""Rank-structured direct solvers for the ReLU matrices (Xia, paper 002).
+"""Rank-structured direct solvers for the ReLU matrices (J. Xia, talk abstract).
 
 * ``HODLR``: a symmetric HODLR matrix (dense leaves, low-rank sibling blocks A_IJ = U_I V_J^T) factored
   by the recursive Sherman-Morrison-Woodbury scheme (Ambikasaran & Darve 2013): with

@@ -1,4 +1,4 @@
-"""The studies of the Xia (002) stage that build the result CSVs: conditioning (1D uniform, 1D random,
+"""The studies of the Xia stage that build the result CSVs: conditioning (1D uniform, 1D random,
 2D), the 2D quadrature check, spectrum and modes, positive definiteness, CG iterations and the
 off-diagonal ranks. Each study takes one frozen settings object (the config slice its script reads;
 the defaults live in config/schema.yaml only) and returns DataFrames whose columns and row order are

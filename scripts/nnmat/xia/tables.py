@@ -1,4 +1,4 @@
-"""The tables of the Xia (002) stage, built from the result CSVs only (read by scripts/table_xia.py).
+"""The tables of the Xia stage, built from the result CSVs only (read by scripts/table_xia.py).
 
 `r` maps the stem of each result CSV (cond_1d, cond_mpmath, cond_random_1d, cond_2d, quad_check_2d,
 modes, pd, ranks, cg, solver, solver_timing) to its DataFrame; `tables(r, settings)` returns every
