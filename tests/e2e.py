@@ -74,6 +74,12 @@ def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
     text = proc.stdout + proc.stderr
     if "Nothing to be done" in text:
         return {}
-    table = text.split("Job stats:")[1].split("Reasons:")[0]
-    rows = [line.split() for line in table.splitlines()]
+    # the table: a header, a dashed rule, one "rule count" row per rule, "total", then a blank line
+    lines = text.split("Job stats:", 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("---")) + 1
+    rows = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        rows.append(line.split())
     return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
