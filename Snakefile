@@ -9,7 +9,14 @@ import sys
 
 from snakemake.utils import min_version
 
-from nnmat.config import check_device, gz_data_dims, validate_config
+from nnmat.config import (
+    check_device,
+    declared_mem_mb,
+    gz_data_dims,
+    ji_train_bytes,
+    validate_config,
+    xia_bytes,
+)
 
 min_version("9.0")
 

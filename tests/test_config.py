@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,8 @@ from nnmat.config import (
     check_device,
     check_file,
     check_finite,
-    mem_mb,
+    declared_mem_mb,
+    ji_train_bytes,
     size_estimates,
 )
 
@@ -268,5 +270,22 @@ def test_sizes_are_refused_only_above_a_machine_independent_limit(default_config
             check_consistency(config)
     else:  # a cluster node may have this much: accepted, and the rule declares it
         check_consistency(config)
-        assert mem_mb(need) > need / 2**20
+        assert declared_mem_mb(need) > need / 2**20
     assert size_estimates(default_config)[named] < 2**33  # the default scale fits a laptop
+
+
+def test_rules_declare_memory_from_the_sizes(repo, tmp_path):
+    """A 64x64 dataset needs tens of GiB for its fc2/fc3 stacks: the training rule declares it (a
+    cluster enforces mem_mb), instead of a fixed 4 GB."""
+    config = yaml.safe_load((repo / "tests/config/tiny.yaml").read_text())
+    config["ji"]["datasets"]["16x16"]["n"] = 64
+    big = tmp_path / "big.yaml"
+    big.write_text(yaml.safe_dump(config))
+    proc = snakemake_dry_run(repo, big, tmp_path / "wd")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    block = proc.stdout.split("rule ji_train:")
+    train_16 = next(b for b in block[1:] if "16x16" in b.split("rule ")[0])
+    declared = int(re.search(r"mem_mb=(\d+)", train_16).group(1))
+    spec = config["ji"]["datasets"]["16x16"]
+    need = ji_train_bytes(spec, config["ji"]["training"]["seeds"], config["ji"]["training"]["batch_size"])
+    assert declared == declared_mem_mb(need, 4000) and declared > 20_000

@@ -229,7 +229,7 @@ def check_sizes(config: dict[str, Any], limit: int = MAX_JOB_BYTES) -> None:
             )
 
 
-def mem_mb(need_bytes: int, floor_mb: int = 1000) -> int:
+def declared_mem_mb(need_bytes: int, floor_mb: int = 1000) -> int:
     """The mem_mb a rule declares for an estimate: 30 % headroom plus the interpreter and libraries."""
     return max(floor_mb, int(need_bytes * 1.3 / 2**20) + 700)
 

@@ -125,7 +125,10 @@ rule ji_train:
         name="|".join(JI_DATASETS),
     threads: JI_TRAIN["threads"]
     resources:
-        mem_mb=4000,
+        # from the sizes (nnmat.config.ji_train_bytes): a cluster enforces what a job declares
+        mem_mb=lambda wc: declared_mem_mb(
+            ji_train_bytes(JI_DATASETS[wc.name], JI_TRAIN["seeds"], JI_TRAIN["batch_size"]), 4000
+        ),
         runtime=lambda wc: 30 + JI_DATASETS[wc.name]["steps"] // 500,
         **JI_GPU,
     log:

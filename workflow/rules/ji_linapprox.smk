@@ -143,7 +143,14 @@ rule ji_linapprox_sweep_train:
         sweep="|".join(re.escape(s) for s in LIN_SWEEP_NAMES),
     threads: JI_TRAIN["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=declared_mem_mb(
+            ji_train_bytes(
+                {**JI_DATASETS[LIN_SWEEP["dataset"]], "archs": LIN_SWEEP["archs"]},
+                JI_TRAIN["seeds"],
+                JI_TRAIN["batch_size"],
+            ),
+            4000,
+        ),
         runtime=30 + LIN_SWEEP["steps"] // 500,
         **JI_GPU,
     log:

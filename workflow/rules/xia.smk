@@ -4,6 +4,8 @@
 # slice, see the settings dataclasses in scripts/nnmat/xia/studies.py, structured.py, tables.py).
 
 XIA = config["xia"]
+# Peak memory of each study from its sizes (nnmat.config.xia_bytes), declared as mem_mb below.
+XIA_BYTES = xia_bytes(XIA)
 XIA_DIR = "results/xia"
 XIA_RESULT_CSVS = [
     f"{XIA_DIR}/{name}.csv"
@@ -76,7 +78,7 @@ rule xia_cond_1d:
         settings=settings(XIA["cond"], ["ns", "naive_max_n", "mpmath_ns", "mpmath_dps"]),
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=declared_mem_mb(XIA_BYTES["xia.cond.ns"], 2000),
         runtime=10,
     log:
         "logs/xia/cond_1d.log",
@@ -103,7 +105,7 @@ rule xia_random_1d:
         settings=settings(XIA["random_1d"], ["ns", "draws"], seed=SEED),
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=declared_mem_mb(XIA_BYTES["xia.random_1d.ns"], 1000),
         runtime=10,
     log:
         "logs/xia/random_1d.log",
@@ -133,7 +135,7 @@ rule xia_cond_2d:
         ),
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=declared_mem_mb(XIA_BYTES["xia.d2.ns"], 2000),
         runtime=10,
     log:
         "logs/xia/2d.log",
@@ -198,7 +200,7 @@ rule xia_cg:
         ),
     threads: 1
     resources:
-        mem_mb=1500,
+        mem_mb=declared_mem_mb(XIA_BYTES["xia.cg.ns"], 1500),
         runtime=15,
     log:
         "logs/xia/cg.log",
@@ -227,7 +229,7 @@ rule xia_structure:
         ),
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=declared_mem_mb(XIA_BYTES["xia.structure.n_1d"], 2000),
         runtime=10,
     log:
         "logs/xia/structure.log",
@@ -259,7 +261,7 @@ rule xia_solver:
     threads: 1
     resources:
         # dense A in float64 (8 n^2 bytes) plus row-chunk temporaries
-        mem_mb=int(8 * min(max(XIA["solver"]["ns"]), XIA["solver"]["dense_max_n"]) ** 2 / 2**20 * 1.3) + 1500,
+        mem_mb=declared_mem_mb(XIA_BYTES["xia.solver.dense_max_n"], 1500),
         runtime=20,
     log:
         "logs/xia/solver.log",
