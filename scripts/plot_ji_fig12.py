@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 from matplotlib.ticker import MaxNLocator
 
-from nnmat import cli, plotting
+from nnmat import cli, io, plotting
 
 BAND = "tab:red"
 CURVE = "tab:blue"
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     log = cli.setup_logging()
     out1, out2 = group_outputs(args.out)
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # font subsetting chatter of the PDF backend
-    slices = pd.read_csv(args.slices, low_memory=False)  # mixed columns: grid, curve and ball rows
+    slices = io.read_csv(args.slices, low_memory=False)  # mixed columns: grid, curve and ball rows
     ids = list(dict.fromkeys(slices["slice_id"]))
     fig, axes = plotting.new_figure(ncols=len(ids), width=3.7, height=4.0, squeeze=False)
     for ax, sid in zip(axes[0], ids, strict=True):
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     fig.suptitle("Singular 2x2 matrices and their $\\varepsilon$-neighbourhood on two planes")
     plotting.save_figure(fig, *out1)
     fig, ax = plotting.new_figure(width=5.0, height=5.0, subplot_kw={"projection": "3d"})
-    draw_surface(ax, pd.read_csv(args.surface, low_memory=False), log)
+    draw_surface(ax, io.read_csv(args.surface, low_memory=False), log)
     plotting.save_figure(fig, *out2)
 
 

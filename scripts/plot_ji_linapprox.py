@@ -24,7 +24,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from nnmat import cli, plotting
+from nnmat import cli, io, plotting
 from nnmat.ji import linapprox as la
 
 HIGHLIGHT = 2  # the paper's "two main regions"
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     log = cli.setup_logging()
     # pattern ids are strings of 0/1: keep their leading zeros
-    df = pd.concat([pd.read_csv(f, dtype={"pattern": str}) for f in args.csv], ignore_index=True)
+    df = pd.concat([io.read_csv(f, dtype={"pattern": str}) for f in args.csv], ignore_index=True)
     if args.figure == "regions":
         plot_regions(df, args.out, log)
     elif args.figure == "coefficients":

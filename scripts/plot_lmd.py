@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from nnmat import cli, plotting
+from nnmat import cli, io, plotting
 
 SPACE_ORDER = ("input", "hidden_1", "hidden_2", "hidden_3", "output")
 
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
             cli.add_settings(s, LaplacianFigureSettings)
     args = p.parse_args(argv)
     log = cli.setup_logging()
-    df = pd.concat([pd.read_csv(f) for f in args.csv], ignore_index=True)
+    df = pd.concat([io.read_csv(f) for f in args.csv], ignore_index=True)
     if df.empty:
         p.error("no rows in the input CSVs")
     if args.figure != "truncation" and "network" in df.columns:  # the random nulls: truncation figure only

@@ -41,7 +41,7 @@ def section(args) -> None:
     provenance = {
         Path(f).parent.as_posix().split("results/", 1)[-1]: io.read_json(f) for f in args.stage_provenance
     }
-    scores = pd.read_csv(args.claims, keep_default_na=False)
+    scores = io.read_csv(args.claims, keep_default_na=False)
     choices = [
         c for key in paper.config_sections for c in report.config_choices(Path(args.config).read_text(), key)
     ]

@@ -81,11 +81,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("table", choices=sorted(TITLES))
     p.add_argument("inputs", nargs="+", help="the stage's CSVs")
     p.add_argument("--paper", help="the paper's printed values (table3)")
+    p.add_argument(
+        "--provenance-of-inputs", nargs="+", default=None,
+        help="table1: each final CSV's training provenance JSON (same order): the rows must match it",
+    )  # fmt: skip
     p.add_argument("--out", nargs=2, required=True, metavar=("CSV", "MD"))
     args = p.parse_args(argv)
     log = cli.setup_logging()
     # activation patterns are strings of 0/1: read as text so leading zeros survive
-    df = pd.concat([pd.read_csv(f, dtype={"pattern": str}) for f in args.inputs], ignore_index=True)
+    frames = [io.read_csv(f, dtype={"pattern": str}) for f in args.inputs]
+    if args.table == "table1":
+        if not args.provenance_of_inputs or len(args.provenance_of_inputs) != len(frames):
+            p.error("table1 needs --provenance-of-inputs, one training provenance JSON per final CSV")
+        for frame, src, prov in zip(frames, args.inputs, args.provenance_of_inputs, strict=True):
+            summaries.check_final(frame, io.read_json(prov)["params"]["settings"], src)
+    df = pd.concat(frames, ignore_index=True)
     if args.table == "table3":
         if not args.paper:
             p.error("table3 needs --paper")

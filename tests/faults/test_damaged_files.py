@@ -115,3 +115,24 @@ def test_read_only_results_directory_fails_clearly(tmp_path):
         assert list(target.iterdir()) == []
     finally:
         subprocess.run(["umount", str(target)], check=False)
+
+
+def test_table1_refuses_a_final_csv_that_does_not_match_its_provenance(tmp_path):
+    """One model row dropped from a final CSV must not become Table 1 with 'seeds = 1' for it."""
+    rows = [{"dataset": "first", "arch": a, "seed": 10 + i, "seed_index": i, "n": 2, "steps": 5,
+             "status": "ok", "test_mae": 0.01, "test_max_abs_err": 0.1, "test_rel_fro_err_mean": 0.01,
+             "constant_mae": 0.05, "linear_mae": 0.004, "learned": True, "did_not_learn": False}
+            for a in ("fc2", "fc3") for i in range(2)]  # fmt: skip
+    final, prov = tmp_path / "final_first.csv", tmp_path / "train_first.json"
+    io.write_json({"params": {"settings": {"dataset": "first", "archs": ["fc2", "fc3"], "seeds": 2}}}, prov)
+    out = [str(tmp_path / "t.csv"), str(tmp_path / "t.md")]
+    script = [sys.executable, str(REPO / "scripts" / "table_ji.py"), "table1", str(final),
+              "--provenance-of-inputs", str(prov), "--out", *out]  # fmt: skip
+    io.write_csv(pd.DataFrame(rows), final)
+    assert subprocess.run(script, capture_output=True, timeout=120).returncode == 0
+    io.write_csv(pd.DataFrame(rows[:-1]), final)
+    (tmp_path / "t.csv").unlink()
+    proc = subprocess.run(script, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and not (tmp_path / "t.csv").exists()
+    assert "final_first.csv: 3 model rows, its provenance trained 4" in proc.stderr, proc.stderr[-1000:]
+    assert "missing [('fc3', 1)]" in proc.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..io import CorruptInputError
 from .mlp import widths
 
 # The paper's dataset labels of Table 3 for our dataset names (2x2: the paper does not say which of
@@ -17,6 +18,28 @@ TABLE3_LABELS = {"first": "2x2", "3x3": "3x3", "16x16": "16x16"}
 def architecture_label(arch: str, n: int) -> str:
     """'fc2 (4-32-4)': the name and the layer widths, as the paper writes them."""
     return f"{arch} ({'-'.join(str(w) for w in widths(arch, n))})"
+
+
+def check_final(final: pd.DataFrame, settings: dict, source: str) -> None:
+    """The final CSV of one training job must hold exactly the models its provenance says were
+    trained: every (arch, seed index) once, no missing keys. A row dropped or cut from the file would
+    otherwise become a Table 1 row over fewer seeds (or no row) without a word."""
+    archs, seeds = list(settings["archs"]), int(settings["seeds"])
+    keys = final[["dataset", "arch", "seed_index"]]
+    if keys.isna().any().any():
+        raise CorruptInputError(f"{source}: rows with missing dataset/arch/seed_index")
+    if set(final["dataset"]) != {settings["dataset"]}:
+        raise CorruptInputError(
+            f"{source}: datasets {sorted(set(final['dataset']))}, provenance says {settings['dataset']!r}"
+        )
+    want = {(a, i) for a in archs for i in range(seeds)}
+    have = list(zip(final["arch"], final["seed_index"].astype(int), strict=True))
+    if len(have) != len(want) or set(have) != want:
+        missing, extra = sorted(want - set(have)), sorted(set(have) - want)
+        raise CorruptInputError(
+            f"{source}: {len(have)} model rows, its provenance trained {len(want)} "
+            f"({len(archs)} archs x {seeds} seeds); missing {missing}, unexpected {extra}"
+        )
 
 
 def table1(final: pd.DataFrame) -> pd.DataFrame:
