@@ -44,6 +44,17 @@ def wait_for(predicate, timeout: float, what: str) -> None:
     pytest.fail(f"timed out waiting for {what}")
 
 
+def kill_training_jobs_in(workdir: Path) -> None:
+    """kill -9 the ji_train.py processes running in `workdir` (and no other run's)."""
+    pids = subprocess.run(["pgrep", "-f", "ji_train.py"], capture_output=True, text=True).stdout.split()
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/cwd").resolve() == workdir.resolve():
+                os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
+
+
 def finish(workdir: Path) -> None:
     """Unlock if a killed run left its lock, then run to completion."""
     snakemake(
@@ -89,7 +100,7 @@ def test_kill_9_of_one_training_job_resumes(run_a, tmp_path):
     wd = tmp_path / "train_killed"
     proc = start(wd, "results/ji/final_first.csv")
     wait_for(lambda: any(wd.glob("results/ji/checkpoints/first-*.pt")), 900, "a first checkpoint")
-    subprocess.run(["pkill", "-9", "-f", f"ji_train.py.*{wd}|ji_train.py.*first"], check=False)
+    kill_training_jobs_in(wd)
     proc.wait(timeout=300)
     finish(wd)
     assert "resumed" in (wd / "logs/ji/train_first.log").read_text()
