@@ -1,7 +1,8 @@
-"""Helpers of the end-to-end tests: run snakemake on the tiny config, compare result CSVs."""
+"""Helpers of the tests: run snakemake on the tiny config, compare result CSVs, load a script."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -83,3 +84,14 @@ def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
             break
         rows.append(line.split())
     return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
+
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load_script(name: str):
+    """A script of scripts/ as a module (its main(argv) is what the rules run)."""
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -14,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
+from e2e import load_script  # tests/ is on sys.path
 from nnmat import io
 from nnmat.ji import engine, mlp, names, stream
 
@@ -38,17 +38,8 @@ def arrays(n_train: int = 40, n_test: int = 30, on_the_fly: bool = False, seed: 
     }
 
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 # Keyword arguments of engine.train that are not settings (paths, speed knobs, test hooks).
 TRAIN_OPTIONS = ("checkpoint_path", "otf_block_steps", "on_step")
-
-
-def load_script(name):
-    """A script of scripts/ as a module (its main(argv) is what the rules run)."""
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def train_settings(**kw):

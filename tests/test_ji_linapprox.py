@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from e2e import load_script  # tests/ is on sys.path
 from nnmat import io
 from nnmat.ji import boxes, names
 from nnmat.ji import linapprox as la
-
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-
-
-def load_script(name):
-    """A script of scripts/ as a module (its main(argv) is what the rules run)."""
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 A0 = np.array([[2.0, 1.0], [1.0, 2.0]])
 R = 0.25  # the box half-width of the default "first" dataset (radius_fraction 0.5, sigma_min 1, n 2)

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from e2e import SCRIPTS, load_script  # tests/ is on sys.path
 from nnmat import cli
 from nnmat.ji import boxes, engine, linapprox, singular_set, timing
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 # Every ji script that takes --settings, and the settings dataclass it parses.
 SETTINGS = {
     "ji_data": boxes.DatasetSettings,
@@ -28,14 +26,6 @@ SETTINGS = {
     "ji_linapprox_regions": linapprox.RegionsSettings,
 }
 PLOTS_AND_TABLES = ["plot_ji_fig12", "plot_ji_linapprox", "plot_ji_training", "plot_ji_whycant", "table_ji"]
-
-
-def load_script(name):
-    """A script of scripts/ as a module (its main(argv) is what the rules run)."""
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def exit_of(main, argv, capsys) -> tuple[int, str]:

@@ -3,26 +3,15 @@ and small end-to-end runs of the geometry (Figs. 1-2) and why-can't (Theorems 3.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from e2e import load_script  # tests/ is on sys.path
 from nnmat.ji import singular_set as ss
-
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-
-
-def load_script(name):
-    """A script of scripts/ as a module (its main(argv) is what the rules run)."""
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def geometry(**kw) -> str:
